@@ -1,0 +1,3 @@
+from danfang.cli import main
+
+main()

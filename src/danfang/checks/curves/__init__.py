@@ -1,0 +1,1 @@
+"""Checks of the curves phase (DESIGN §3)."""

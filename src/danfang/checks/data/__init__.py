@@ -1,0 +1,1 @@
+"""Checks of the data phase (DESIGN §3)."""

@@ -1,0 +1,1 @@
+"""Checks of the preflight phase (DESIGN §3)."""

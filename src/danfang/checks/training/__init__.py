@@ -1,0 +1,1 @@
+"""Checks of the training phase (DESIGN §3)."""

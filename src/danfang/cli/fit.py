@@ -1,0 +1,54 @@
+"""``danfang fit JOB``: train with a recipe, checkpoints and a run directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from danfang.cli.app import app, out, user_errors
+from danfang.recipes import DEFAULT, RECIPES
+
+RECIPE_HELP = "Recipe when the job defines no optimizer: " + "; ".join(
+    f"{name}{' (default)' if name == DEFAULT else ''}: {r.description}" for name, r in RECIPES.items())
+
+
+def print_run_summary(result) -> None:
+    best, final = result.best, result.final
+    out.print(f"[bold]run directory:[/] {result.run_dir}")
+    out.print(f"status: {result.status}" + (f" after {final['epoch']} epochs" if final else ""))
+    if best:
+        acc = f", val_acc {best['val_acc']:.4f}" if best.get("val_acc") is not None else ""
+        out.print(f"best epoch {best['epoch']}: val_loss {best['val_loss']:.4f}{acc}")
+    if result.test:
+        acc = f", test_acc {result.test['test_acc']:.4f}" if result.test.get("test_acc") is not None else ""
+        out.print(f"test: test_loss {result.test['test_loss']:.4f}{acc}")
+
+
+@app.command()
+def fit(
+    job: Path = typer.Argument(..., help="Path of the job file (DESIGN §1)."),
+    recipe: Optional[str] = typer.Option(None, "--recipe", help=RECIPE_HELP),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Override settings['epochs']."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Run directory (default runs/<job>)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue a killed run from its last checkpoint."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Override settings['seed']."),
+    deterministic: bool = typer.Option(False, "--deterministic", help="Deterministic kernels."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Train JOB with a recipe; write run.json, checkpoints/ and the report."""
+    from danfang.engine.trainer import fit as run_fit
+    from danfang.job import load_job
+
+    with user_errors():
+        loaded = load_job(job)
+        overrides = {}
+        if seed is not None:
+            overrides["seed"] = seed
+        if deterministic:
+            overrides["deterministic"] = True
+        result = run_fit(loaded, out_dir, recipe=recipe, epochs=epochs, quiet=quiet, resume=resume,
+                         settings=overrides)
+        print_run_summary(result)
+        raise typer.Exit(1 if any(f.severity == "error" for f in result.findings) else 0)

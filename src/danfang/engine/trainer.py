@@ -1,0 +1,442 @@
+"""The trainer behind ``danfang fit``: the loop of :mod:`danfang.engine.events`.
+
+It builds the model, loss, optimizer and schedule from the job (or the recipe), trains with
+per-epoch evaluation, steps ``ReduceLROnPlateau`` with the monitored metric, keeps the best
+weights, writes a crash-safe checkpoint and ``run.json`` after every epoch, and resumes a
+killed run to the same result.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import torch
+
+from danfang.checkpoint import load_checkpoint, save_checkpoint
+from danfang.data import ArraySplit, Split, batch_size_of, call_model, to_device
+from danfang.engine.callback import Callback
+from danfang.engine.early_stopping import EarlyStopping, improved, monitor_mode
+from danfang.engine.engine import Engine
+from danfang.engine.events import Event
+from danfang.engine.progress import ProgressBar
+from danfang.engine.state import State
+from danfang.environment import environment
+from danfang.errors import RunDirError, UsageError
+from danfang.findings import atomic_write_text
+from danfang.job import Job
+from danfang.recipes import get_recipe
+from danfang.seeding import rng_state, seed_everything, set_deterministic, set_rng_state
+
+STEP_SCHEDULERS = (torch.optim.lr_scheduler.OneCycleLR, torch.optim.lr_scheduler.CyclicLR)
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    history: list[dict[str, Any]]
+    best: dict[str, Any] | None
+    final: dict[str, Any] | None
+    test: dict[str, Any] | None
+    status: str
+    model: torch.nn.Module
+    findings: list = field(default_factory=list)
+    repairs: list = field(default_factory=list)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(name)
+    except RuntimeError as exc:
+        raise UsageError(f"settings['device'] = {name!r} is not a device ('cpu', 'cuda', 'cuda:1').") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise UsageError(f"settings['device'] = {name!r} but CUDA is not available on this machine.")
+    return dev
+
+
+def per_sample_loss(loss_fn: Any) -> Any:
+    """A copy of a torch loss module that returns one loss per sample (for ``--reweight``)."""
+    if isinstance(loss_fn, torch.nn.modules.loss._Loss):
+        clone = copy.copy(loss_fn)
+        clone.reduction = "none"
+        return clone
+    raise UsageError("sample weights (fit --reweight) need the loss to be a torch.nn loss module "
+                     f"with a `reduction` argument; the job's loss is {type(loss_fn).__name__}.")
+
+
+def _fits_on_device(split: Split, device: torch.device) -> bool:
+    if not isinstance(split, ArraySplit) or device.type != "cuda":
+        return isinstance(split, ArraySplit)
+    nbytes = split.x.element_size() * split.x.nelement() + split.y.element_size() * split.y.nelement()
+    free, _ = torch.cuda.mem_get_info(device)
+    return nbytes < 0.3 * free
+
+
+def _is_finite(x: float | None) -> bool:
+    return x is not None and math.isfinite(x)
+
+
+def next_run_dir(job: Job, root: str | Path = "runs", resume: bool = False) -> Path:
+    """``runs/<job>``; a fresh run never overwrites one (``-2``, ``-3``…); resume takes the latest."""
+    root = Path(root)
+    candidates = [root / job.name] + sorted(root.glob(f"{job.name}-*"),
+                                            key=lambda p: int(p.name.rsplit("-", 1)[1])
+                                            if p.name.rsplit("-", 1)[1].isdigit() else 0)
+    existing = [p for p in candidates if (p / "run.json").exists() or (p / "checkpoints").exists()]
+    if resume:
+        return existing[-1] if existing else candidates[0]
+    if not existing:
+        return candidates[0]
+    n = 2
+    while (root / f"{job.name}-{n}").exists():
+        n += 1
+    return root / f"{job.name}-{n}"
+
+
+class Trainer:
+    """Train ``job`` into ``run_dir``. See :func:`fit` for the arguments."""
+
+    def __init__(self, job: Job, run_dir: str | Path, *, recipe: str | None = None,
+                 epochs: int | None = None, callbacks: Iterable[Callback] = (), quiet: bool = True,
+                 resume: bool = False, checkpoint: bool = True, settings: dict[str, Any] | None = None,
+                 evaluate_test: bool = True) -> None:
+        self.job = job
+        self.run_dir = Path(run_dir)
+        self.settings = dict(job.settings)
+        self.settings.update(settings or {})
+        if epochs is not None:
+            if epochs < 1:
+                raise UsageError(f"--epochs must be a positive integer, got {epochs}.")
+            self.settings["epochs"] = epochs
+        self.recipe_name = None if (job.optimizer_fn is not None) else (recipe or None)
+        if recipe is not None and job.optimizer_fn is not None:
+            raise UsageError(f"--recipe {recipe} was given but {job.path} defines its own optimizer(); "
+                             "remove one of the two.")
+        self.recipe = get_recipe(recipe)  # validates the name even when unused
+        self.user_callbacks = list(callbacks)
+        self.quiet = quiet
+        self.resume = resume
+        self.checkpoint = checkpoint
+        self.evaluate_test = evaluate_test
+        if not resume and (self.run_dir / "run.json").exists():
+            raise UsageError(f"{self.run_dir} already holds a run; pass --resume to continue it or "
+                             "another --out to start a new one.")
+
+    # -- set-up ----------------------------------------------------------------------------
+    def _build(self) -> State:
+        s = self.settings
+        seed_everything(s["seed"])
+        set_deterministic(bool(s["deterministic"]))
+        device = resolve_device(s["device"])
+        model = self.job.make_model().to(device)
+        channels_last = s["channels_last"] == "auto" and device.type == "cuda" or s["channels_last"] is True
+        x0, _ = self.job.splits.train.arrays(limit=1)
+        self.channels_last = bool(channels_last and isinstance(x0, torch.Tensor) and x0.ndim == 4)
+        if self.channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        self.autocast = device.type == "cuda" and s["precision"] in ("auto", "bf16") or s["precision"] == "bf16"
+
+        recipe = self.recipe
+        if s["label_smoothing"] is None and recipe.label_smoothing and self.job.loss_fn is None \
+                and self.job.optimizer_fn is None:
+            s["label_smoothing"] = recipe.label_smoothing
+        loss_fn = self.job.make_loss()
+        if hasattr(loss_fn, "to"):
+            loss_fn = loss_fn.to(device)
+
+        self.train_split = self.job.splits.train
+        self.val_split = self.job.splits.val
+        self.test_split = self.job.splits.test
+        if _fits_on_device(self.train_split, device):
+            self.train_split = self.train_split.to(device)
+            self.val_split = self.val_split.to(device) if _fits_on_device(self.val_split, device) else self.val_split
+            if self.test_split is not None and _fits_on_device(self.test_split, device):
+                self.test_split = self.test_split.to(device)
+        self.weighted = getattr(self.train_split, "weights", None) is not None
+        self.sample_loss = per_sample_loss(loss_fn) if self.weighted else None
+
+        bs = s["batch_size"]
+        n = len(self.train_split)
+        steps_per_epoch = max(1, n // bs + (1 if n % bs > 1 else 0))
+        steps_per_epoch = max(1, math.ceil(steps_per_epoch / s["accumulate"]))
+        epochs = s["epochs"]
+
+        optimizer = self.job.make_optimizer(model.parameters())
+        interval = "epoch"
+        if optimizer is None:
+            optimizer, scheduler, interval = recipe.build(model, s, steps_per_epoch, epochs)
+            if self.job.scheduler_fn is not None:
+                scheduler, interval = self.job.make_scheduler(optimizer), "epoch"
+            self.recipe_used = recipe.name if self.job.scheduler_fn is None else f"{recipe.name} (job scheduler)"
+        else:
+            scheduler = self.job.make_scheduler(optimizer)
+            self.recipe_used = "job"
+        if isinstance(scheduler, STEP_SCHEDULERS):
+            interval = "step"
+        interval = s["scheduler_interval"] or interval
+        self.grad_clip = s["grad_clip"] if s["grad_clip"] is not None else (
+            recipe.grad_clip if self.recipe_used != "job" else None)
+        if s["compile"]:
+            model = torch.compile(model)
+
+        state = State(model=model, optimizer=optimizer, loss_fn=loss_fn, settings=s, device=device,
+                      scheduler=scheduler, scheduler_interval=interval, epochs=epochs,
+                      steps_per_epoch=steps_per_epoch, run_dir=self.run_dir)
+        callbacks: list[Callback] = []
+        if s["patience"]:
+            callbacks.append(EarlyStopping(s["monitor"], int(s["patience"])))
+        callbacks += self.user_callbacks
+        if not self.quiet:
+            callbacks.append(ProgressBar(f"fit {self.job.name}"))
+        self.callbacks = callbacks
+        self.engine = Engine(callbacks)
+        self.mode = monitor_mode(s["monitor"])
+        self.best: dict[str, Any] | None = None
+        self.best_model: dict[str, torch.Tensor] | None = None
+        self.wall_offset = 0.0
+        return state
+
+    # -- the loop --------------------------------------------------------------------------
+    def _forward_loss(self, state: State, batch: tuple) -> torch.Tensor:
+        x, y = batch[0], batch[1]
+        with torch.autocast(state.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+            out = call_model(state.model, x)
+            state.outputs = out
+            if self.sample_loss is not None:
+                w = batch[2].to(out.dtype if out.is_floating_point() else torch.float32)
+                loss = (self.sample_loss(out, y) * w).sum() / w.sum()
+            else:
+                loss = state.loss_fn(out, y)
+        return loss
+
+    def _prepare(self, batch: Any, device: torch.device) -> tuple:
+        batch = tuple(to_device(b, device, non_blocking=True) for b in batch)
+        if self.channels_last and batch[0].ndim == 4:
+            batch = (batch[0].contiguous(memory_format=torch.channels_last),) + batch[1:]
+        return batch
+
+    def _train_epoch(self, state: State) -> float:
+        s = state.settings
+        model, opt, engine = state.model, state.optimizer, self.engine
+        model.train()
+        accumulate = s["accumulate"]
+        total = torch.zeros((), device=state.device)
+        count = 0
+        opt.zero_grad(set_to_none=True)
+        batches = self.train_split.batches(s["batch_size"], shuffle=True, seed=s["seed"],
+                                           epoch=state.epoch, drop_singleton=True)
+        for i, batch in enumerate(batches):
+            batch = self._prepare(batch, state.device)
+            state.batch_index, state.batch = i, batch
+            engine.run(Event.BATCH_START, state)
+            loss = self._forward_loss(state, batch)
+            state.loss = loss
+            engine.run(Event.AFTER_LOSS, state)
+            (loss / accumulate if accumulate > 1 else loss).backward()
+            bs = batch_size_of(batch[0])
+            total += loss.detach().float() * bs
+            count += bs
+            if (i + 1) % accumulate:
+                continue
+            engine.run(Event.AFTER_BACKWARD, state)
+            if self.grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), self.grad_clip, foreach=True)
+            if not state.skip_step:
+                opt.step()
+            state.skip_step = False
+            opt.zero_grad(set_to_none=True)
+            state.step += 1
+            if state.scheduler is not None and state.scheduler_interval == "step" \
+                    and not isinstance(state.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                if state.scheduler.last_epoch < getattr(state.scheduler, "total_steps", math.inf):
+                    state.scheduler.step()
+            engine.run(Event.BATCH_END, state)
+        return float(total.item() / max(count, 1))
+
+    @torch.no_grad()
+    def evaluate(self, state: State, split: Split) -> dict[str, float | None]:
+        model = state.model
+        was_training = model.training
+        model.eval()
+        total = torch.zeros((), device=state.device, dtype=torch.float64)
+        correct = torch.zeros((), device=state.device, dtype=torch.long)
+        count = 0
+        classify = state.settings["task"] == "classification"
+        ebs = state.settings["eval_batch_size"] or 4 * state.settings["batch_size"]
+        for batch in split.batches(ebs, shuffle=False):
+            batch = self._prepare(batch[:2], state.device)
+            x, y = batch
+            with torch.autocast(state.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+                out = call_model(model, x)
+                loss = state.loss_fn(out, y)
+            bs = batch_size_of(x)
+            total += loss.double() * bs
+            count += bs
+            if classify:
+                correct += (out.argmax(dim=1) == y).sum()
+        model.train(was_training)
+        loss_value = float(total.item() / max(count, 1))
+        acc = float(correct.item() / max(count, 1)) if classify else None
+        return {"loss": loss_value, "acc": acc}
+
+    def _step_epoch_scheduler(self, state: State) -> None:
+        sched = state.scheduler
+        if sched is None:
+            return
+        if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            value = state.metrics.get(state.settings["monitor"])
+            if _is_finite(value):
+                sched.step(value)
+        elif state.scheduler_interval == "epoch":
+            sched.step()
+
+    # -- checkpoints and run.json ------------------------------------------------------------
+    @property
+    def ckpt_path(self) -> Path:
+        return self.run_dir / "checkpoints" / "last.pt"
+
+    def _save(self, state: State, status: str) -> None:
+        if not self.checkpoint:
+            return
+        ckpt = {
+            "schema": 1,
+            "epoch": state.epoch,
+            "step": state.step,
+            "model": state.model.state_dict(),
+            "optimizer": state.optimizer.state_dict(),
+            "scheduler": state.scheduler.state_dict() if state.scheduler is not None else None,
+            "callbacks": [cb.state_dict() for cb in self.callbacks],
+            "history": state.history,
+            "best": self.best,
+            "best_model": self.best_model,
+            "rng": rng_state(),
+            "repairs": json.loads(json.dumps(state.repairs, default=str)),
+        }
+        save_checkpoint(ckpt, self.ckpt_path)
+        self._write_run_json(state, status)
+
+    def _load(self, state: State) -> int:
+        """Restore from the last checkpoint; return the epoch to start from."""
+        if not self.ckpt_path.exists():
+            return 0
+        run_json = self.run_dir / "run.json"
+        if run_json.exists():
+            prev = json.loads(run_json.read_text())
+            if Path(prev.get("job", "")).name != self.job.path.name:
+                raise RunDirError(f"{self.run_dir} holds a run of {prev.get('job')}, not of "
+                                  f"{self.job.path}; pass the matching job or another --out.")
+        ckpt = load_checkpoint(self.ckpt_path, map_location=state.device)
+        state.model.load_state_dict(ckpt["model"])
+        state.optimizer.load_state_dict(ckpt["optimizer"])
+        if state.scheduler is not None and ckpt["scheduler"] is not None:
+            state.scheduler.load_state_dict(ckpt["scheduler"])
+        for cb, cb_state in zip(self.callbacks, ckpt["callbacks"]):
+            cb.load_state_dict(cb_state)
+        state.history = list(ckpt["history"])
+        state.repairs = list(ckpt.get("repairs", []))
+        state.step = int(ckpt["step"])
+        self.best, self.best_model = ckpt["best"], ckpt["best_model"]
+        self.wall_offset = float(state.history[-1]["wall_s"]) if state.history else 0.0
+        set_rng_state(ckpt["rng"])
+        return int(ckpt["epoch"]) + 1
+
+    def _write_run_json(self, state: State, status: str, test: dict | None = None) -> None:
+        doc = {
+            "schema": 1,
+            "job": str(self.job.path),
+            "recipe": self.recipe_used,
+            "settings": {k: v for k, v in self.settings.items()},
+            "seed": self.settings["seed"],
+            "status": status,
+            "stop_reason": state.stop_reason,
+            "history": state.history,
+            "best": self.best,
+            "final": state.history[-1] if state.history else None,
+            "test": test,
+            "repairs": state.repairs,
+            "findings": [f.to_dict() for f in state.findings],
+            "environment": environment(state.device),
+        }
+        atomic_write_text(self.run_dir / "run.json", json.dumps(doc, indent=2, default=str))
+
+    # -- the whole run -----------------------------------------------------------------------
+    def fit(self) -> RunResult:
+        state = self._build()
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        start = self._load(state) if self.resume else 0
+        state.epoch = start
+        if start >= state.epochs:
+            status = "finished"
+        else:
+            status = self._loop(state, start)
+        test = None
+        if self.settings["restore_best"] and self.best_model is not None:
+            state.model.load_state_dict(self.best_model)
+        if self.evaluate_test and self.test_split is not None:
+            m = self.evaluate(state, self.test_split)
+            test = {"test_loss": m["loss"], "test_acc": m["acc"]}
+        self._write_run_json(state, status, test)
+        return RunResult(self.run_dir, state.history, self.best,
+                         state.history[-1] if state.history else None, test, status, state.model,
+                         state.findings, state.repairs)
+
+    def _loop(self, state: State, start: int) -> str:
+        engine = self.engine
+        engine.run(Event.FIT_START, state)
+        status = "finished"
+        t0 = time.perf_counter()
+        try:
+            for epoch in range(start, state.epochs):
+                state.epoch = epoch
+                engine.run(Event.EPOCH_START, state)
+                lr = state.lr
+                train_loss = self._train_epoch(state)
+                val = self.evaluate(state, self.val_split)
+                state.metrics = {"epoch": epoch + 1, "train_loss": train_loss, "val_loss": val["loss"],
+                                 "val_acc": val["acc"], "lr": lr,
+                                 "wall_s": round(self.wall_offset + time.perf_counter() - t0, 4)}
+                engine.run(Event.EVAL_END, state)
+                self._step_epoch_scheduler(state)
+                state.history.append(dict(state.metrics))
+                monitored = state.metrics.get(state.settings["monitor"])
+                if improved(monitored, self.best[state.settings["monitor"]] if self.best else None, self.mode):
+                    self.best = dict(state.metrics)
+                    self.best_model = {k: v.detach().clone() for k, v in state.model.state_dict().items()}
+                if not _is_finite(train_loss):
+                    state.stop_training = True
+                    state.stop_reason = state.stop_reason or f"non-finite training loss in epoch {epoch + 1}"
+                    status = "diverged"
+                engine.run(Event.EPOCH_END, state)
+                if state.stop_training:
+                    status = "diverged" if status == "diverged" else "stopped_early"
+                    self._save(state, status)
+                    break
+                self._save(state, "running" if epoch + 1 < state.epochs else "finished")
+        finally:
+            engine.run(Event.FIT_END, state)
+        return status
+
+
+def fit(job: Job | str | Path, out: str | Path | None = None, *, recipe: str | None = None,
+        epochs: int | None = None, callbacks: Iterable[Callback] = (), quiet: bool = True,
+        resume: bool = False, settings: dict[str, Any] | None = None, checkpoint: bool = True) -> RunResult:
+    """Train a job with checkpoints and a run directory; the Python form of ``danfang fit``.
+
+    ``job`` is a loaded :class:`~danfang.job.Job` or the path of a job file. ``out`` defaults
+    to ``runs/<job name>`` (a fresh run never overwrites an old one; ``resume=True`` continues
+    the latest).
+    """
+    from danfang.job import load_job
+
+    if not isinstance(job, Job):
+        job = load_job(job)
+    run_dir = Path(out) if out is not None else next_run_dir(job, resume=resume)
+    return Trainer(job, run_dir, recipe=recipe, epochs=epochs, callbacks=callbacks, quiet=quiet,
+                   resume=resume, settings=settings, checkpoint=checkpoint).fit()

@@ -1,0 +1,282 @@
+"""Load and validate a job file (DESIGN §1).
+
+A job is a plain Python file defining ``model()`` and ``data()`` and optionally ``loss()``,
+``optimizer(params)``, ``scheduler(optimizer)`` and ``settings``. :func:`load_job` imports
+it with its folder on ``sys.path``, calls ``data()`` once, checks every part of the contract
+and returns a :class:`Job`. Every breach raises :class:`~danfang.errors.JobError` naming the
+file, the function and what was expected.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from danfang.data import ArraySplit, DatasetSplit, Split, Splits, as_tensor, call_model, to_device
+from danfang.errors import JobError
+from danfang.settings import validate_settings
+
+
+@dataclass
+class Job:
+    """A loaded, validated job: factories plus the data and the effective settings."""
+
+    path: Path
+    module: ModuleType
+    model_fn: Callable[[], torch.nn.Module]
+    splits: Splits
+    settings: dict[str, Any]
+    loss_fn: Callable[[], Callable] | None = None
+    optimizer_fn: Callable[[Any], torch.optim.Optimizer] | None = None
+    scheduler_fn: Callable[[torch.optim.Optimizer], Any] | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @property
+    def task(self) -> str:
+        return self.settings["task"]
+
+    @property
+    def num_classes(self) -> int | None:
+        return self.settings["num_classes"]
+
+    # -- factories that turn user errors into JobErrors -------------------------------
+    def make_model(self) -> torch.nn.Module:
+        model = _call(self, "model", self.model_fn)
+        if not isinstance(model, torch.nn.Module):
+            raise JobError(self.path, "model", f"must return a torch.nn.Module, got {_describe(model)}.")
+        return model
+
+    def make_loss(self) -> Callable:
+        if self.loss_fn is None:
+            return default_loss(self.task, self.settings.get("label_smoothing"))
+        loss = _call(self, "loss", self.loss_fn)
+        if not callable(loss):
+            raise JobError(self.path, "loss", f"must return a callable loss (e.g. "
+                           f"torch.nn.CrossEntropyLoss()), got {_describe(loss)}.")
+        return loss
+
+    def make_optimizer(self, params: Any) -> torch.optim.Optimizer | None:
+        if self.optimizer_fn is None:
+            return None
+        opt = _call(self, "optimizer", self.optimizer_fn, params)
+        if not isinstance(opt, torch.optim.Optimizer):
+            raise JobError(self.path, "optimizer", "must return a torch.optim.Optimizer built on the "
+                           f"`params` it is given, got {_describe(opt)}.")
+        return opt
+
+    def make_scheduler(self, optimizer: torch.optim.Optimizer) -> Any:
+        if self.scheduler_fn is None:
+            return None
+        sched = _call(self, "scheduler", self.scheduler_fn, optimizer)
+        ok = (torch.optim.lr_scheduler.LRScheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+        if not isinstance(sched, ok):
+            raise JobError(self.path, "scheduler", "must return a torch.optim.lr_scheduler scheduler "
+                           f"built on the `optimizer` it is given, got {_describe(sched)}.")
+        return sched
+
+
+def default_loss(task: str, label_smoothing: float | None = None) -> torch.nn.Module:
+    """DESIGN §1: cross-entropy for classification, MSE for regression."""
+    if task == "classification":
+        return torch.nn.CrossEntropyLoss(label_smoothing=float(label_smoothing or 0.0))
+    return torch.nn.MSELoss()
+
+
+def _describe(obj: Any) -> str:
+    text = repr(obj)
+    return f"{type(obj).__name__} {text[:60]}" if len(text) < 80 else type(obj).__name__
+
+
+def _user_frame(exc: BaseException, path: Path) -> str:
+    """``file:line`` of the deepest traceback frame inside the job file, if any."""
+    where = ""
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if Path(frame.filename).resolve() == path.resolve():
+            where = f" (at {path}:{frame.lineno}: {frame.line})"
+    return where
+
+
+def _call(job_or_path: Any, name: str, fn: Callable, *args: Any) -> Any:
+    path = job_or_path.path if isinstance(job_or_path, Job) else job_or_path
+    try:
+        return fn(*args)
+    except JobError:
+        raise
+    except Exception as exc:  # the user's code failed: say where, never a bare traceback
+        raise JobError(path, name, f"raised {type(exc).__name__}: {exc}{_user_frame(exc, path)}.") from exc
+
+
+def import_job_module(path: str | Path) -> ModuleType:
+    path = Path(path)
+    if not path.exists():
+        raise JobError(path, None, "no such file. Pass the path of a Python job file "
+                       "(see DESIGN §1 or `danfang demo` for an example).")
+    if path.is_dir() or path.suffix != ".py":
+        raise JobError(path, None, "expected a Python file ending in .py that defines model() and data().")
+    folder = str(path.resolve().parent)
+    spec = importlib.util.spec_from_file_location(f"danfang_job_{path.stem}_{uuid.uuid4().hex[:8]}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    added = folder not in sys.path
+    if added:
+        sys.path.insert(0, folder)
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        raise JobError(path, None, f"syntax error at {path}:{exc.lineno}: {exc.msg}"
+                       + (f" — {exc.text.strip()}" if exc.text else "") + ".") from exc
+    except Exception as exc:
+        raise JobError(path, None, f"importing the file raised {type(exc).__name__}: {exc}"
+                       f"{_user_frame(exc, path)}.") from exc
+    # keep the folder on sys.path: data()/model() may import helpers lazily
+    return module
+
+
+def _to_split(path: Path, name: str, obj: Any, num_workers: int) -> Split:
+    if isinstance(obj, torch.utils.data.Dataset) and not isinstance(obj, (tuple, list)):
+        if not hasattr(obj, "__len__"):
+            raise JobError(path, "data", f"the {name} split is a Dataset without __len__; "
+                           "danfang needs map-style datasets with a length.")
+        if len(obj) == 0:  # type: ignore[arg-type]
+            raise JobError(path, "data", f"the {name} split is empty; every split needs samples.")
+        item = obj[0]
+        if not (isinstance(item, (tuple, list)) and len(item) == 2):
+            raise JobError(path, "data", f"the {name} split's Dataset must yield (x, y) pairs, "
+                           f"but item 0 is {_describe(item)}.")
+        return DatasetSplit(obj, num_workers=num_workers)
+    if isinstance(obj, (tuple, list)) and len(obj) == 2:
+        x, y = obj
+        try:
+            xt, yt = as_tensor(x), as_tensor(y)
+        except Exception as exc:
+            raise JobError(path, "data", f"the {name} split must hold tensors or numpy arrays (X, y); "
+                           f"converting it failed: {exc}.") from exc
+        if xt.ndim == 0 or yt.ndim == 0:
+            raise JobError(path, "data", f"the {name} split's X and y must have a leading sample "
+                           f"dimension; got shapes {tuple(xt.shape)} and {tuple(yt.shape)}.")
+        if len(xt) != len(yt):
+            raise JobError(path, "data", f"the {name} split has {len(xt)} inputs but {len(yt)} targets; "
+                           "X and y must have the same length.")
+        if len(xt) == 0:
+            raise JobError(path, "data", f"the {name} split is empty; every split needs samples.")
+        if not xt.is_floating_point() and xt.dtype not in (torch.long, torch.int, torch.int64, torch.uint8):
+            raise JobError(path, "data", f"the {name} split's X has dtype {xt.dtype}; expected a "
+                           "numeric array.")
+        return ArraySplit(xt, yt)
+    raise JobError(path, "data", f"each split must be a torch Dataset or a pair (X, y); the {name} "
+                   f"split is {_describe(obj)}.")
+
+
+def _targets(split: Split, limit: int = 4096) -> torch.Tensor:
+    if isinstance(split, ArraySplit):
+        return split.y
+    n = min(len(split), limit)
+    ys = [split.dataset[i][1] for i in range(n)]
+    return torch.as_tensor(np.asarray([y.item() if isinstance(y, torch.Tensor) and y.ndim == 0 else y
+                                       for y in ys]))
+
+
+def _infer_task(y: torch.Tensor) -> str:
+    return "regression" if y.is_floating_point() else "classification"
+
+
+def _output_width(job: Job) -> int | None:
+    """Run the model on two training samples and return its output's last dimension."""
+    model = job.make_model()
+    split = job.splits.train
+    x, _ = split.arrays(limit=2)
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = call_model(model, to_device(x, "cpu"))
+    except Exception as exc:
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise JobError(job.path, "model", f"the model failed on a batch of training inputs of shape "
+                       f"{shape}: {type(exc).__name__}: {exc}{_user_frame(exc, job.path)}.") from exc
+    if isinstance(out, torch.Tensor) and out.ndim >= 2:
+        return int(out.shape[-1]) if out.ndim == 2 else int(out.shape[1])
+    return None
+
+
+def _check_labels(job: Job) -> None:
+    path, s = job.path, job.settings
+    for name, split in job.splits.items():
+        y = _targets(split)
+        if s["task"] == "classification":
+            if y.is_floating_point():
+                raise JobError(path, "data", f"the {name} split has float targets (dtype {y.dtype}) but the "
+                               "task is classification; class labels must be integers 0..C-1 "
+                               "(use y.long()), or set settings['task'] = 'regression'.")
+            if y.ndim != 1:
+                raise JobError(path, "data", f"the {name} split's class labels must be a 1-D vector of "
+                               f"integers, got shape {tuple(y.shape)}.")
+            lo, hi = int(y.min()), int(y.max())
+            c = s["num_classes"]
+            if lo < 0 or (c is not None and hi >= c):
+                raise JobError(path, "data", f"the {name} split has class labels in [{lo}, {hi}] but "
+                               f"labels must lie in [0, {c if c is not None else 'C'}-1] "
+                               f"(C = {c} classes). Remap the labels to 0..C-1.")
+
+
+def load_job(path: str | Path, *, check_model: bool = True) -> Job:
+    """Import, validate and return the job at ``path``.
+
+    Raises :class:`JobError` for every breach of DESIGN §1.
+    """
+    path = Path(path)
+    module = import_job_module(path)
+    fns: dict[str, Any] = {}
+    for name in ("model", "data"):
+        fn = getattr(module, name, None)
+        if fn is None:
+            raise JobError(path, name, f"not defined; a job must define `def {name}():` "
+                           f"({'returning a torch.nn.Module' if name == 'model' else 'returning (train, val) or (train, val, test)'}).")
+        if not callable(fn):
+            raise JobError(path, name, f"must be a function, got {_describe(fn)}.")
+        fns[name] = fn
+    for name in ("loss", "optimizer", "scheduler"):
+        fn = getattr(module, name, None)
+        if fn is not None and not callable(fn):
+            raise JobError(path, name, f"must be a function when defined, got {_describe(fn)}.")
+        fns[name] = fn
+    try:
+        settings = validate_settings(getattr(module, "settings", None))
+    except ValueError as exc:
+        raise JobError(path, "settings", str(exc)) from exc
+
+    raw = _call(path, "data", fns["data"])
+    if not isinstance(raw, (tuple, list)) or len(raw) not in (2, 3):
+        n = f"{len(raw)} items" if isinstance(raw, (tuple, list)) else _describe(raw)
+        raise JobError(path, "data", f"must return (train, val) or (train, val, test), got {n}.")
+    parts = [_to_split(path, nm, obj, settings["num_workers"])
+             for nm, obj in zip(("train", "val", "test"), raw)]
+    splits = Splits(*parts)
+
+    if settings["task"] is None:
+        settings["task"] = _infer_task(_targets(splits.train))
+    job = Job(path=path, module=module, model_fn=fns["model"], splits=splits, settings=settings,
+              loss_fn=fns["loss"], optimizer_fn=fns["optimizer"], scheduler_fn=fns["scheduler"])
+    if check_model:
+        width = _output_width(job)
+        if settings["task"] == "classification" and settings["num_classes"] is None:
+            settings["num_classes"] = width
+    _check_labels(job)
+    if check_model and settings["task"] == "classification" and settings["num_classes"] is None:
+        raise JobError(path, "model", "the model's output must be (batch, C) logits for classification; "
+                       "could not read C from it. Set settings['num_classes'].")
+    if check_model and fns["optimizer"] is not None:
+        job.make_optimizer(job.make_model().parameters())
+    return job

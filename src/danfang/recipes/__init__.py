@@ -1,0 +1,41 @@
+"""Named recipes (``danfang fit JOB --recipe NAME``).
+
+Each is a :class:`Recipe`: optimizer, learning rate, weight decay (never on biases or
+normalisation parameters) and schedule. ``DEFAULT`` is used when neither the job nor the
+command line names one.
+"""
+
+from __future__ import annotations
+
+from danfang.errors import UsageError
+from danfang.recipes.base import Recipe
+
+RECIPES: dict[str, Recipe] = {
+    r.name: r
+    for r in [
+        Recipe("adamw", "AdamW 3e-4, constant LR (the baseline)", optimizer="adamw", lr=3e-4,
+               weight_decay=0.01),
+        Recipe("sgd-cosine", "SGD + Nesterov 0.9, linear warmup then cosine to a floor",
+               optimizer="sgd", lr=0.1, nesterov=True, weight_decay=5e-4, schedule="cosine",
+               warmup_epochs=1.0, min_lr_ratio=0.01),
+        Recipe("sgd-step", "SGD + momentum 0.9, LR x0.1 every 30% of the epochs", optimizer="sgd",
+               lr=0.1, weight_decay=5e-4, schedule="step"),
+        Recipe("plateau", "AdamW 1e-3, ReduceLROnPlateau with a floor, mode from the monitor",
+               optimizer="adamw", lr=1e-3, weight_decay=0.01, schedule="plateau", min_lr_ratio=1e-3),
+        Recipe("one-cycle", "AdamW one-cycle to 3e-3 with label smoothing 0.1",
+               optimizer="adamw", lr=3e-3, weight_decay=0.05, schedule="one-cycle",
+               label_smoothing=0.1),
+    ]
+}
+
+DEFAULT = "one-cycle"
+
+
+def get_recipe(name: str | None) -> Recipe:
+    name = name or DEFAULT
+    if name not in RECIPES:
+        raise UsageError(f"unknown recipe {name!r}; choose one of: {', '.join(RECIPES)}.")
+    return RECIPES[name]
+
+
+__all__ = ["Recipe", "RECIPES", "DEFAULT", "get_recipe"]
