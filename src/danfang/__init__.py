@@ -16,4 +16,26 @@ def fit(*args, **kwargs):
     return _fit(*args, **kwargs)
 
 
-__all__ = ["__version__", "DanfangError", "JobError", "Finding", "Job", "load_job", "fit"]
+def doctor(*args, **kwargs):
+    """Run the whole doctor on a job; see :func:`danfang.doctor.run_doctor`."""
+    from danfang.doctor import run_doctor
+
+    return run_doctor(*args, **kwargs)
+
+
+def __getattr__(name: str):
+    """Lazy public API: ``danfang.preflight``, ``danfang.audit``, ``danfang.Monitor``."""
+    import importlib
+
+    lazy = {"preflight": ("danfang.checks.preflight", "preflight"),
+            "audit": ("danfang.checks.data", "audit"),
+            "Monitor": ("danfang.monitor", "Monitor"),
+            "diagnose": ("danfang.checks.curves", "diagnose")}
+    if name in lazy:
+        module, attr = lazy[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'danfang' has no attribute {name!r}")
+
+
+__all__ = ["__version__", "DanfangError", "JobError", "Finding", "Job", "load_job", "fit", "doctor",
+           "preflight", "audit", "Monitor", "diagnose"]

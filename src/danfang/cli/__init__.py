@@ -6,6 +6,7 @@ from danfang.cli.app import app, main
 
 # importing the command modules registers them on ``app``
 from danfang.cli import demo as _demo  # noqa: E402,F401
+from danfang.cli import doctor as _doctor  # noqa: E402,F401
 from danfang.cli import fit as _fit  # noqa: E402,F401
 
 __all__ = ["app", "main"]

@@ -1,0 +1,89 @@
+"""``danfang doctor``: data audit, preflight checks, a short monitored training and the
+learning-curve diagnosis, in that order; writes ``findings.json`` and ``report.html``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from danfang.engine.budget import TimeBudget
+from danfang.engine.trainer import RunResult, Trainer
+from danfang.findings import Finding, write_findings
+from danfang.job import Job, load_job
+
+DEFAULT_BUDGET_S = 60.0
+
+
+@dataclass
+class DoctorResult:
+    job: Job
+    out: Path
+    verdict: str
+    findings: list[Finding]
+    run: RunResult | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(f.severity == "error" for f in self.findings) else 0
+
+
+def run_doctor(job: Job | str | Path, out: str | Path, *, epochs: int | None = None,
+               budget: float = DEFAULT_BUDGET_S, quiet: bool = True,
+               phases: tuple[str, ...] = ("data", "preflight", "training", "curves")) -> DoctorResult:
+    import time
+
+    from danfang.checks.curves import diagnose
+    from danfang.checks.data import audit_job
+    from danfang.checks.preflight import preflight_job
+    from danfang.checks.training import monitor_callbacks
+
+    if not isinstance(job, Job):
+        job = load_job(job)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    findings: list[Finding] = []
+    timings: dict[str, float] = {}
+    res = DoctorResult(job, out, "inconclusive", findings, timings=timings)
+
+    t = time.perf_counter()
+    if "data" in phases:
+        findings += audit_job(job)
+        timings["data"] = time.perf_counter() - t
+        if any(f.code == "nan_in_data" and f.severity == "error" for f in findings):
+            res.notes.append("stopped before training: the data holds NaN/Inf")
+            return _finish(res)
+    if "preflight" in phases:
+        t = time.perf_counter()
+        findings += preflight_job(job)
+        timings["preflight"] = time.perf_counter() - t
+    if "training" in phases:
+        t = time.perf_counter()
+        budget_cb = TimeBudget(budget)
+        trainer = Trainer(job, out / "run", epochs=epochs, quiet=quiet, resume=False, checkpoint=False,
+                          callbacks=[*monitor_callbacks(job.settings), budget_cb], evaluate_test=False)
+        if (out / "run" / "run.json").exists():
+            (out / "run" / "run.json").unlink()
+        res.run = trainer.fit()
+        timings["training"] = time.perf_counter() - t
+        findings += [f for f in res.run.findings if f not in findings]
+        if budget_cb.exhausted:
+            res.notes.append(f"training stopped by the {budget:.0f} s budget after "
+                             f"{len(res.run.history)} epochs")
+        if "curves" in phases:
+            t = time.perf_counter()
+            verdict, curve_findings = diagnose(res.run.history, trainer.settings,
+                                               stopped_by_budget=budget_cb.exhausted)
+            res.verdict = verdict
+            findings += curve_findings
+            timings["curves"] = time.perf_counter() - t
+    return _finish(res)
+
+
+def _finish(res: DoctorResult) -> DoctorResult:
+    extra: dict[str, Any] = {"timings_s": {k: round(v, 3) for k, v in res.timings.items()},
+                             "notes": res.notes}
+    write_findings(res.out / "findings.json", str(res.job.path), res.verdict, res.findings, extra)
+    return res

@@ -1,0 +1,1 @@
+"""Reports: the rich terminal summary and the self-contained HTML report."""

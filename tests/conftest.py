@@ -1,0 +1,49 @@
+"""Shared test helpers: write job files, tiny models and data."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+
+torch.set_num_threads(min(2, torch.get_num_threads()))
+
+
+@pytest.fixture
+def write_job(tmp_path: Path):
+    """``write_job(body, name='job.py') -> Path``: write a job file into a temp folder."""
+
+    def _write(body: str, name: str = "job.py") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(body))
+        return path
+
+    return _write
+
+
+#: A healthy, small classification job (MLP on separable blobs); tests edit copies of it.
+HEALTHY_JOB = '''
+import torch
+from torch import nn
+
+def model():
+    return nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 3))
+
+def data():
+    g = torch.Generator().manual_seed(0)
+    centers = torch.randn(3, 8, generator=g) * 3
+    def split(n):
+        y = torch.randint(0, 3, (n,), generator=g)
+        x = centers[y] + torch.randn(n, 8, generator=g)
+        return x, y
+    return split(600), split(200)
+
+settings = {"batch_size": 32, "epochs": 3, "seed": 0}
+'''
+
+
+@pytest.fixture
+def healthy_job(write_job):
+    return write_job(HEALTHY_JOB)
