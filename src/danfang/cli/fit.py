@@ -26,6 +26,31 @@ def print_run_summary(result) -> None:
         out.print(f"test: test_loss {result.test['test_loss']:.4f}{acc}")
 
 
+def fit_callbacks(job, monitor: bool, repair: bool) -> list:
+    callbacks: list = []
+    if monitor or repair:
+        from danfang.checks.training import monitor_callbacks
+
+        callbacks += monitor_callbacks(job.settings)
+    if repair:
+        from danfang.remedies import repair_callbacks
+
+        callbacks += repair_callbacks(job.settings)
+    return callbacks
+
+
+def data_changes(job, normalize: bool, reweight: bool) -> dict:
+    """Apply --normalize / --reweight to the job's splits; return what was done (for run.json)."""
+    from danfang.data_fixes import normalize_job, reweight_job
+
+    changes = {}
+    if normalize:
+        changes["normalize"] = normalize_job(job)
+    if reweight:
+        changes["reweight"] = reweight_job(job)
+    return changes
+
+
 @app.command()
 def fit(
     job: Path = typer.Argument(..., help="Path of the job file (DESIGN §1)."),
@@ -35,9 +60,13 @@ def fit(
     resume: bool = typer.Option(False, "--resume", help="Continue a killed run from its last checkpoint."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Override settings['seed']."),
     deterministic: bool = typer.Option(False, "--deterministic", help="Deterministic kernels."),
+    repair: bool = typer.Option(False, "--repair", help="Let remedies repair the problems the monitor finds."),
+    monitor: bool = typer.Option(True, "--monitor/--no-monitor", help="Watch training with the probes and checks."),
+    normalize: bool = typer.Option(False, "--normalize", help="Standardise inputs with train-split statistics."),
+    reweight: bool = typer.Option(False, "--reweight", help="Weight the training loss by covariate-shift importance weights."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Train JOB with a recipe; write run.json, checkpoints/ and the report."""
+    """Train JOB with a recipe; write run.json, checkpoints/ and report.html."""
     from danfang.engine.trainer import fit as run_fit
     from danfang.job import load_job
 
@@ -49,6 +78,11 @@ def fit(
         if deterministic:
             overrides["deterministic"] = True
         result = run_fit(loaded, out_dir, recipe=recipe, epochs=epochs, quiet=quiet, resume=resume,
-                         settings=overrides)
+                         settings=overrides, callbacks=fit_callbacks(loaded, monitor, repair),
+                         data_changes=data_changes(loaded, normalize, reweight))
+        from danfang.report.html import write_report
+
+        write_report(result.run_dir)
         print_run_summary(result)
+        out.print(f"report: {result.run_dir / 'report.html'}")
         raise typer.Exit(1 if any(f.severity == "error" for f in result.findings) else 0)

@@ -106,7 +106,7 @@ class Trainer:
     def __init__(self, job: Job, run_dir: str | Path, *, recipe: str | None = None,
                  epochs: int | None = None, callbacks: Iterable[Callback] = (), quiet: bool = True,
                  resume: bool = False, checkpoint: bool = True, settings: dict[str, Any] | None = None,
-                 evaluate_test: bool = True) -> None:
+                 evaluate_test: bool = True, data_changes: dict[str, Any] | None = None) -> None:
         self.job = job
         self.run_dir = Path(run_dir)
         self.settings = dict(job.settings)
@@ -125,6 +125,7 @@ class Trainer:
         self.resume = resume
         self.checkpoint = checkpoint
         self.evaluate_test = evaluate_test
+        self.data_changes = data_changes or {}
         if not resume and (self.run_dir / "run.json").exists():
             raise UsageError(f"{self.run_dir} already holds a run; pass --resume to continue it or "
                              "another --out to start a new one.")
@@ -361,6 +362,7 @@ class Trainer:
             "final": state.history[-1] if state.history else None,
             "test": test,
             "repairs": state.repairs,
+            "data_changes": self.data_changes,
             "findings": [f.to_dict() for f in state.findings],
             "environment": environment(state.device),
         }
@@ -426,7 +428,8 @@ class Trainer:
 
 def fit(job: Job | str | Path, out: str | Path | None = None, *, recipe: str | None = None,
         epochs: int | None = None, callbacks: Iterable[Callback] = (), quiet: bool = True,
-        resume: bool = False, settings: dict[str, Any] | None = None, checkpoint: bool = True) -> RunResult:
+        resume: bool = False, settings: dict[str, Any] | None = None, checkpoint: bool = True,
+        data_changes: dict[str, Any] | None = None) -> RunResult:
     """Train a job with checkpoints and a run directory; the Python form of ``danfang fit``.
 
     ``job`` is a loaded :class:`~danfang.job.Job` or the path of a job file. ``out`` defaults
@@ -439,4 +442,5 @@ def fit(job: Job | str | Path, out: str | Path | None = None, *, recipe: str | N
         job = load_job(job)
     run_dir = Path(out) if out is not None else next_run_dir(job, resume=resume)
     return Trainer(job, run_dir, recipe=recipe, epochs=epochs, callbacks=callbacks, quiet=quiet,
-                   resume=resume, settings=settings, checkpoint=checkpoint).fit()
+                   resume=resume, settings=settings, checkpoint=checkpoint,
+                   data_changes=data_changes).fit()
