@@ -52,6 +52,7 @@ def run_doctor(job: Job | str | Path, out: str | Path, *, epochs: int | None = N
     if "data" in phases:
         findings += audit_job(job)
         timings["data"] = time.perf_counter() - t
+        write_data_view(job, findings, out)
         if any(f.code == "nan_in_data" and f.severity == "error" for f in findings):
             res.notes.append("stopped before training: the data holds NaN/Inf")
             return _finish(res)
@@ -82,8 +83,21 @@ def run_doctor(job: Job | str | Path, out: str | Path, *, epochs: int | None = N
     return _finish(res)
 
 
+def write_data_view(job: Job, findings: list[Finding], folder: Path) -> None:
+    """Save the "look at the data" view (examples per class, suspicious samples) for the report."""
+    import json
+
+    from danfang.checks.data.views import data_view
+    from danfang.findings import _jsonable, atomic_write_text
+
+    atomic_write_text(folder / "data_view.json", json.dumps(_jsonable(data_view(job, findings))))
+
+
 def _finish(res: DoctorResult) -> DoctorResult:
     extra: dict[str, Any] = {"timings_s": {k: round(v, 3) for k, v in res.timings.items()},
                              "notes": res.notes}
     write_findings(res.out / "findings.json", str(res.job.path), res.verdict, res.findings, extra)
+    from danfang.report.html import write_report
+
+    write_report(res.out)
     return res

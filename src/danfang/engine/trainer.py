@@ -363,6 +363,7 @@ class Trainer:
             "test": test,
             "repairs": state.repairs,
             "data_changes": self.data_changes,
+            "probes": state.extras.get("probes"),
             "findings": [f.to_dict() for f in state.findings],
             "environment": environment(state.device),
         }
