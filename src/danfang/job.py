@@ -244,8 +244,10 @@ def load_job(path: str | Path, *, check_model: bool = True) -> Job:
         if fn is None:
             raise JobError(path, name, f"not defined; a job must define `def {name}():` "
                            f"({'returning a torch.nn.Module' if name == 'model' else 'returning (train, val) or (train, val, test)'}).")
-        if not callable(fn):
-            raise JobError(path, name, f"must be a function, got {_describe(fn)}.")
+        if not callable(fn) or isinstance(fn, torch.nn.Module):
+            hint = (" — wrap it: `def model(): return <your module>` so each run gets fresh weights"
+                    if isinstance(fn, torch.nn.Module) else "")
+            raise JobError(path, name, f"must be a function, got {_describe(fn)}{hint}.")
         fns[name] = fn
     for name in ("loss", "optimizer", "scheduler"):
         fn = getattr(module, name, None)
