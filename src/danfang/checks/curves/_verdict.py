@@ -1,0 +1,87 @@
+"""The run's verdict from its curves and the curve findings (DESIGN §3).
+
+Rules, first match wins:
+
+1. ``diverged``: a non-finite loss, or a training loss that blew up (the last two epochs
+   above 3x its minimum and above its first epoch).
+2. ``inconclusive``: fewer than ``MIN_EPOCHS`` epochs, or a curve too noisy to read (the
+   training loss climbs back more than 3% of its level an epoch on average, or the
+   validation loss jitters more than 20% of its level).
+3. ``not_learning``: the training loss stays at the loss of knowing nothing (>= 90% of
+   ln C) with validation accuracy near chance; without a reference loss, neither loss fell
+   by 2% over the run.
+4. ``overfitting`` / ``underfitting``: the finding of that code fired.
+5. ``inconclusive``: the losses are still poor (train still falling in a run cut short, or a
+   low train loss with a poor validation that has not turned up yet).
+6. ``healthy``: everything else.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from danfang.checks.curves._series import MIN_EPOCHS, Curves
+from danfang.findings import Finding
+
+MAX_TRAIN_JITTER = 0.03
+MAX_VAL_NOISE = 0.2
+POOR_SHARE = 0.35
+
+
+def readable(c: Curves) -> bool:
+    """Is the curve clean enough for its shape to mean something?"""
+    return c.train_jitter() <= MAX_TRAIN_JITTER and c.val_noise() <= MAX_VAL_NOISE
+
+
+def _blew_up(c: Curves) -> bool:
+    if c.n < 3:
+        return False
+    last = float(np.mean(c.train_loss[-2:]))
+    return last > 3 * float(np.min(c.train_loss)) and last > float(c.train_loss[0])
+
+
+def _not_learning(c: Curves) -> bool:
+    recent = float(np.median(c.train_loss[-3:]))
+    if c.chance is not None or c.baseline_loss:
+        near_chance = c.val_acc is None or c.chance is None or \
+            float(np.nanmax(c.val_acc)) <= c.chance + 0.1 * (1 - c.chance)
+        return recent >= 0.9 * c.reference_loss and near_chance
+    return recent >= 0.98 * float(c.train_loss[0]) and float(np.min(c.val_loss)) >= 0.98 * float(c.val_loss[0])
+
+
+def judge(c: Curves, findings: list[Finding]) -> tuple[str, str]:
+    """Return ``(verdict, reason)``: the verdict and one sentence saying why."""
+    if c.n == 0:
+        return "inconclusive", "No epochs were logged."
+    if not c.finite:
+        bad = int(c.epochs[np.argmax(~(np.isfinite(c.train_loss) & np.isfinite(c.val_loss)))])
+        return "diverged", f"The loss became NaN/Inf in epoch {bad}."
+    if _blew_up(c):
+        return "diverged", (f"The training loss blew up: {np.min(c.train_loss):.3g} at best, "
+                            f"{c.train_loss[-1]:.3g} at the end.")
+    if c.n < MIN_EPOCHS:
+        return "inconclusive", f"Only {c.n} epoch(s) were logged; reading a curve needs at least {MIN_EPOCHS}."
+    if not readable(c):
+        return "inconclusive", (f"The curves are too noisy to read (training loss jitter {c.train_jitter():.0%}, "
+                                f"validation noise {c.val_noise():.0%} of their level).")
+    if _not_learning(c):
+        return "not_learning", (f"The training loss stayed at {np.median(c.train_loss[-3:]):.4g}, the level of "
+                                f"knowing nothing ({c.reference_loss:.4g}).")
+    codes = {f.code: f for f in findings}
+    for verdict in ("overfitting", "underfitting"):
+        if verdict in codes:
+            return verdict, codes[verdict].message
+    train_poor = float(np.median(c.train_loss[-3:])) >= POOR_SHARE * c.reference_loss
+    val_poor = float(np.min(c.val_loss)) >= POOR_SHARE * c.reference_loss
+    if c.val_acc is not None and c.chance is not None:
+        val_poor = float(np.nanmax(c.val_acc)) < c.chance + 0.5 * (1 - c.chance)
+    if train_poor or val_poor:
+        if not train_poor:
+            return "inconclusive", (f"The training loss is low ({c.train_loss[-1]:.4g}) but validation stays poor "
+                                    f"(val loss {c.val_loss[-1]:.4g}) without clearly turning up yet; more epochs "
+                                    "will tell whether it overfits.")
+        return "inconclusive", (f"The run was cut short with losses still far from good (train {c.train_loss[-1]:.4g}, "
+                                f"val {c.val_loss[-1]:.4g}) and still falling; train longer to tell a slow start "
+                                "from underfitting.")
+    return "healthy", (f"Train and validation losses fell together to {c.train_loss[-1]:.4g} / "
+                       f"{c.val_loss[-1]:.4g} over {c.n} epochs, with no sign of over- or underfitting.")
