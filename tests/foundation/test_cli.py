@@ -15,7 +15,9 @@ def _danfang(*args: str, cwd=None, timeout: int = 300) -> subprocess.CompletedPr
 def test_demo_runs_end_to_end(tmp_path):
     proc = _danfang("demo", "--quiet", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    run = json.loads((tmp_path / "runs" / "mnist1d_cnn" / "run.json").read_text())
+    run = json.loads((tmp_path / "runs" / "demo" / "fit" / "run.json").read_text())
+    assert (tmp_path / "runs" / "demo" / "doctor" / "findings.json").exists()
+    assert (tmp_path / "runs" / "demo" / "fit" / "report.html").exists()
     assert run["status"] == "finished" and len(run["history"]) == 20
     assert run["best"]["val_acc"] > 0.9, "the demo CNN must learn MNIST-1D"
     assert "run directory" in proc.stdout and "val_acc" in proc.stdout
