@@ -8,5 +8,6 @@ from danfang.cli.app import app, main
 from danfang.cli import demo as _demo  # noqa: E402,F401
 from danfang.cli import doctor as _doctor  # noqa: E402,F401
 from danfang.cli import fit as _fit  # noqa: E402,F401
+from danfang.cli import lr_find as _lr_find  # noqa: E402,F401
 
 __all__ = ["app", "main"]
