@@ -3,7 +3,7 @@
 Rules, first match wins:
 
 1. ``diverged``: a non-finite loss, or a training loss that blew up (the last two epochs
-   above 3x its minimum and above its first epoch).
+   above 5x its minimum and 2x its first epoch).
 2. ``inconclusive``: fewer than ``MIN_EPOCHS`` epochs, or a curve too noisy to read (the
    training loss climbs back more than 3% of its level an epoch on average, or the
    validation loss jitters more than 20% of its level).
@@ -37,7 +37,7 @@ def _blew_up(c: Curves) -> bool:
     if c.n < 3:
         return False
     last = float(np.mean(c.train_loss[-2:]))
-    return last > 3 * float(np.min(c.train_loss)) and last > float(c.train_loss[0])
+    return last > 5 * float(np.min(c.train_loss)) and last > 2 * float(c.train_loss[0])
 
 
 def _not_learning(c: Curves) -> bool:

@@ -1,0 +1,123 @@
+"""Every curve code: a planted fault that fires it and a healthy twin that does not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import SETTINGS, decay, healthy_run, history
+from danfang.checks import registered_checks
+from danfang.checks.curves import diagnose, explain
+
+
+def codes(hist, settings=SETTINGS, **ctx):
+    return {f.code for f in diagnose(hist, settings, **ctx)[1]}
+
+
+def test_every_curve_code_has_a_registered_check():
+    found = {c.code for c in registered_checks("curves")}
+    assert found == {"underfitting", "overfitting", "lr_floor", "noisy_validation", "still_improving"}
+    for cls in registered_checks("curves"):
+        doc = cls.__doc__ or ""
+        for part in ("Symptom", "Evidence", "Likely causes", "Fix"):
+            assert part in doc, f"{cls.__name__} docstring lacks {part}"
+
+
+def test_healthy_run_fires_nothing():
+    verdict, findings = diagnose(healthy_run(), SETTINGS)
+    assert verdict == "healthy"
+    assert findings == []
+
+
+def test_overfitting_fires_and_names_the_epoch():
+    n = 30
+    train = decay(2.0, 0.01, n)
+    val = np.concatenate([decay(2.0, 1.2, 10, rate=3), 1.2 + 0.04 * np.arange(1, 21)])
+    verdict, findings = diagnose(history(train, val), SETTINGS)
+    f = next(f for f in findings if f.code == "overfitting")
+    best = int(np.argmin(val)) + 1
+    assert verdict == "overfitting" and f.epoch == best
+    assert f"epoch {best}" in f.fix and "augmentation" in f.fix and "weight decay" in f.fix
+
+
+def test_overfitting_by_accuracy_when_loss_is_flat():
+    n = 20
+    train = decay(2.0, 0.01, n)
+    val = decay(2.0, 0.5, n)
+    acc = np.concatenate([np.linspace(0.3, 0.9, 10), np.linspace(0.88, 0.8, 10)])
+    assert "overfitting" in codes(history(train, val, acc))
+
+
+def test_overfitting_needs_train_still_improving():
+    n = 30
+    train = np.concatenate([decay(2.0, 0.5, 10, rate=8), np.full(20, 0.5)])
+    val = np.concatenate([decay(2.0, 1.2, 10, rate=3), 1.2 + 0.04 * np.arange(1, 21)])
+    assert "overfitting" not in codes(history(train, val))
+
+
+def test_underfitting_fires_with_its_fixes():
+    n = 30
+    train = decay(2.2, 1.6, n)
+    val = decay(2.2, 1.65, n)
+    acc = np.linspace(0.15, 0.32, n)
+    verdict, findings = diagnose(history(train, val, acc, lr=0.01), SETTINGS)
+    f = next(f for f in findings if f.code == "underfitting")
+    assert verdict == "underfitting"
+    for word in ("bigger model", "longer", "higher learning rate", "less regularisation"):
+        assert word in f.fix
+    assert "0.03" in f.fix  # names a concrete higher LR (x3)
+
+
+def test_underfitting_healthy_twin_low_train_loss():
+    assert "underfitting" not in codes(healthy_run())
+
+
+def test_lr_floor_fires_when_the_rate_hits_zero_early():
+    n = 30
+    lr = [1e-3] * 10 + [1e-4] * 3 + [1e-6] * 17   # plateau schedule without min_lr
+    train = decay(2.0, 0.1, n)
+    val = decay(2.0, 0.2, n)
+    hist = history(train, val, lr=lr)
+    f = next(f for f in diagnose(hist, SETTINGS)[1] if f.code == "lr_floor")
+    assert f.epoch == 14 and "min_lr" in f.fix and "1e-05" in f.fix
+
+
+def test_lr_floor_silent_for_cosine_ending_at_zero():
+    n = 30
+    lr = [1e-3 * 0.5 * (1 + np.cos(np.pi * i / n)) for i in range(n)]
+    assert "lr_floor" not in codes(history(decay(2.0, 0.1, n), decay(2.0, 0.2, n), lr=lr))
+
+
+def test_noisy_validation_fires_on_a_lone_spike():
+    n = 20
+    train = decay(2.0, 0.3, n)
+    val = decay(2.0, 0.6, n) + 0.01 * np.sin(np.arange(n))
+    val[12] = 0.35
+    f = next(f for f in diagnose(history(train, val), SETTINGS)[1] if f.code == "noisy_validation")
+    assert f.epoch == 13 and "smoothed" in f.fix
+
+
+def test_noisy_validation_silent_when_the_best_is_a_plateau():
+    assert "noisy_validation" not in codes(healthy_run())
+
+
+def test_still_improving_fires_when_cut_while_falling():
+    n = 8
+    hist = history(decay(2.0, 0.05, n, rate=1.0), decay(2.0, 0.1, n, rate=1.0))
+    f = next(f for f in diagnose(hist, SETTINGS, stopped_by_budget=True)[1] if f.code == "still_improving")
+    assert "--epochs 16" in f.fix and "--budget" in f.fix and f.severity == "info"
+
+
+def test_still_improving_silent_when_flat():
+    assert "still_improving" not in codes(healthy_run())
+
+
+def test_monitor_val_acc_selects_on_accuracy():
+    n = 20
+    train = decay(2.0, 0.3, n)
+    val = decay(2.0, 0.6, n)
+    acc = np.linspace(0.5, 0.8, n)
+    acc[10] = 0.95
+    f = next(f for f in diagnose(history(train, val, acc), {**SETTINGS, "monitor": "val_acc"})[1]
+             if f.code == "noisy_validation")
+    assert f.evidence["metric"] == "val_acc"
