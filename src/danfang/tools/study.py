@@ -1,0 +1,88 @@
+"""Multi-seed comparison of recipes: believe a gain only when it survives the seeds.
+
+Each recipe of the grid is trained with ``seeds`` seeds; the table gives the mean of the
+best monitored metric, its 95% confidence interval (Student t), and Welch's t-test of each
+recipe against the best one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from danfang.engine.trainer import Trainer
+from danfang.errors import UsageError
+from danfang.findings import atomic_write_text
+from danfang.job import Job, load_job
+from danfang.recipes import RECIPES
+
+GRIDS: dict[str, list[str]] = {"recipes": list(RECIPES), "sgd": ["sgd-cosine", "sgd-step"],
+                               "adam": ["adamw", "plateau", "one-cycle"]}
+
+
+def grid_recipes(grid: str) -> list[str]:
+    """A named grid, or a comma-separated list of recipe names."""
+    names = GRIDS.get(grid) or [g.strip() for g in grid.split(",") if g.strip()]
+    bad = [n for n in names if n not in RECIPES]
+    if bad or not names:
+        raise UsageError(f"--grid {grid!r}: expected one of {list(GRIDS)} or a comma-separated list of "
+                         f"recipes from {list(RECIPES)}; unknown: {bad}.")
+    return names
+
+
+@dataclass
+class Row:
+    recipe: str
+    values: list[float]
+    mean: float
+    ci95: float
+    p_vs_best: float | None
+
+
+def summarise(values: dict[str, list[float]], higher_is_better: bool) -> list[Row]:
+    from scipy import stats
+
+    rows = []
+    for name, vals in values.items():
+        arr = np.asarray(vals, dtype=float)
+        half = float(stats.t.ppf(0.975, len(arr) - 1) * arr.std(ddof=1) / math.sqrt(len(arr))) if len(arr) > 1 else math.nan
+        rows.append(Row(name, list(arr), float(arr.mean()), half, None))
+    rows.sort(key=lambda r: r.mean, reverse=higher_is_better)
+    best = np.asarray(rows[0].values)
+    for r in rows[1:]:
+        if len(best) > 1 and len(r.values) > 1:
+            r.p_vs_best = float(stats.ttest_ind(best, r.values, equal_var=False).pvalue)
+    return rows
+
+
+def study(job: Job | str | Path, *, grid: str, seeds: int, out: str | Path, epochs: int | None = None) -> list[Row]:
+    if seeds < 2:
+        raise UsageError(f"--seeds must be >= 2 to give a confidence interval, got {seeds}.")
+    if not isinstance(job, Job):
+        job = load_job(job)
+    if job.optimizer_fn is not None:
+        raise UsageError(f"{job.path} defines its own optimizer(); a recipe study needs a job without one.")
+    names = grid_recipes(grid)
+    monitor = job.settings["monitor"]
+    metric = "val_acc" if job.task == "classification" else "val_loss"
+    out = Path(out)
+    values: dict[str, list[float]] = {n: [] for n in names}
+    runs: list[dict[str, Any]] = []
+    for name in names:
+        for s in range(seeds):
+            seed = job.settings["seed"] + s
+            res = Trainer(job, out / name / f"seed{seed}", recipe=name, epochs=epochs, checkpoint=False,
+                          settings={"seed": seed}, evaluate_test=False).fit()
+            value = res.best[metric] if res.best else math.nan
+            values[name].append(value)
+            runs.append({"recipe": name, "seed": seed, metric: value, "monitor": monitor})
+    rows = summarise(values, higher_is_better=metric == "val_acc")
+    atomic_write_text(out / "study.json", json.dumps({"schema": 1, "job": str(job.path), "metric": metric,
+                                                       "seeds": seeds, "runs": runs,
+                                                       "rows": [r.__dict__ for r in rows]}, indent=2))
+    return rows
