@@ -1,0 +1,109 @@
+"""The bounded "overfit one batch" loop shared by ``cannot_overfit_batch`` and
+``input_independent`` (Karpathy, *A Recipe for Training Neural Networks*: "overfit a single
+batch of only a few examples"; "input-independent baseline: set all inputs to zero").
+
+It trains a deep copy of the model with Adam on :data:`SAMPLES` fixed samples for at most
+:data:`STEPS` steps. Dropout is switched off (it is regularisation, not wiring); BatchNorm
+stays in train mode. Losses are read relative to two references on the same samples: the
+*baseline* (the best constant prediction: the batch's class frequencies, or its target
+mean) and the *floor* (the least loss possible: 0, or the entropy of the smoothed target
+when the cross-entropy uses label smoothing).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from danfang.checks.preflight._batch import forward, stratified_indices, take, zeroed
+from danfang.checks.preflight._context import PreflightContext
+
+#: Few enough samples that any sane model memorises them quickly; enough to hold several
+#: classes (Karpathy uses "as few as two"; 16 keeps BatchNorm statistics meaningful).
+SAMPLES = 16
+#: Step budget. Healthy MLPs/CNNs fit 16 samples to <2% of the baseline loss in 30-150
+#: Adam steps at 3e-3; 300 leaves room for slower models while costing ~1 s on a CPU.
+STEPS = 300
+LR = 3e-3
+#: Stop early once the loss is this fraction of the way from the floor to the baseline.
+DONE = 0.01
+
+
+@dataclass
+class FitResult:
+    losses: list[float]
+    baseline: float
+    floor: float
+
+    @property
+    def final(self) -> float:
+        return self.losses[-1]
+
+    @property
+    def diverged(self) -> bool:
+        return not math.isfinite(self.final)
+
+    def residual(self, loss: float | None = None) -> float:
+        """How much of the baseline loss is left: 0 = at the floor, 1 = no better than a constant."""
+        loss = self.final if loss is None else loss
+        return (loss - self.floor) / max(self.baseline - self.floor, 1e-12)
+
+
+def overfit_batch(ctx: PreflightContext, zero_inputs: bool = False) -> FitResult:
+    """The (memoised) result of fitting the fixed small batch, with real or zeroed inputs."""
+    return ctx.memo(f"overfit:{zero_inputs}", lambda: _fit(ctx, zero_inputs))
+
+
+def _fit(ctx: PreflightContext, zero_inputs: bool) -> FitResult:
+    idx = stratified_indices(ctx.y, SAMPLES, ctx.classification)
+    x, y = take(ctx.x, idx), ctx.y[idx.to(ctx.y.device)]
+    if zero_inputs:
+        x = zeroed(x)
+    model = ctx.copy_model(train=True)
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.dropout._DropoutNd):
+            m.eval()
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=LR)
+    losses: list[float] = []
+    base = floor = 0.0
+    for step in range(STEPS):
+        out = forward(model, x)
+        loss = ctx.loss_fn(out, y)
+        if step == 0:
+            base, floor = baseline_loss(ctx, out.detach(), y), loss_floor(ctx)
+        losses.append(float(loss.detach()))
+        if not math.isfinite(losses[-1]) or losses[-1] - floor <= DONE * (base - floor):
+            break
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return FitResult(losses, base, floor)
+
+
+def baseline_loss(ctx: PreflightContext, out: torch.Tensor, y: torch.Tensor) -> float:
+    """The loss of the best constant prediction shaped like ``out``: class log-frequencies for
+    classification, the target mean for regression."""
+    with torch.no_grad():
+        if ctx.classification and out.ndim >= 2 and not y.is_floating_point():
+            c = out.shape[1]
+            freq = torch.bincount(y.flatten().long(), minlength=c)[:c].float() / y.numel()
+            shape = [1, c] + [1] * (out.ndim - 2)
+            const = torch.log(freq.clamp_min(1e-8)).view(shape).expand_as(out).to(out.dtype)
+        else:
+            target = y.float()
+            mean = target.mean(0, keepdim=True).expand_as(target)
+            const = mean.reshape(out.shape) if mean.numel() == out.numel() else \
+                torch.full_like(out, float(target.mean()))
+        return float(ctx.loss_fn(const, y))
+
+
+def loss_floor(ctx: PreflightContext) -> float:
+    """The smallest loss reachable: 0, or the entropy of the label-smoothed target."""
+    eps = float(getattr(ctx.loss_fn, "label_smoothing", 0.0) or 0.0)
+    c = ctx.num_classes
+    if not isinstance(ctx.loss_fn, torch.nn.CrossEntropyLoss) or eps <= 0 or not c or c < 2:
+        return 0.0
+    hi, lo = 1 - eps + eps / c, eps / c
+    return -(hi * math.log(hi) + (c - 1) * lo * math.log(lo))

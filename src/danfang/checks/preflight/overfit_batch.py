@@ -1,0 +1,66 @@
+"""``cannot_overfit_batch``: the model cannot memorise one small fixed batch."""
+
+from __future__ import annotations
+
+from danfang.checks.base import Check
+from danfang.checks.preflight._context import PreflightContext
+from danfang.checks.preflight._fit import LR, SAMPLES, STEPS, overfit_batch
+from danfang.findings import Finding
+
+
+class CannotOverfitBatch(Check):
+    """The model cannot drive the loss on one small batch near zero.
+
+    **Symptom.** Karpathy's recipe: "overfit a single batch of only a few examples … we
+    should be able to reach the lowest achievable loss". A model that cannot memorise 16
+    samples cannot learn the whole data set; something between the data, the model and the
+    loss is broken.
+
+    **Evidence.** Adam (lr 3e-3) on a copy of the model, 16 fixed training samples (one of
+    each class where possible), dropout off, at most 300 steps: the loss at the start and at
+    the end, both against the best constant prediction on those samples (the *baseline*)
+    and the least reachable loss (the *floor*, above 0 with label smoothing).
+
+    **Threshold.** Fires (error) when more than 10% of the gap between baseline and floor
+    remains after the budget. Healthy MLPs and CNNs close 99% of it in 30–150 steps, so
+    10% after 300 is far outside their range. Fires too when the loss becomes NaN/Inf.
+
+    **Likely causes.** Labels not aligned with inputs; the output not matched to the loss
+    (wrong shape, probabilities into cross-entropy, a sigmoid on a regression output); a
+    frozen or detached part of the network; a bottleneck with too little capacity; inputs
+    or targets scaled so badly that Adam cannot make progress.
+
+    **Fix.** Check that ``loss_fn(model(x), y)`` compares what you think it compares
+    (shapes, dtypes, the order of the arguments); look at the other preflight findings
+    (``no_gradient``, ``double_softmax``, ``input_independent``) which often name the part.
+    """
+
+    code = "cannot_overfit_batch"
+
+    #: Share of the baseline-to-floor gap that may remain at the end of the budget.
+    MAX_RESIDUAL = 0.1
+
+    def run(self, ctx: PreflightContext) -> list[Finding]:
+        fit = overfit_batch(ctx)
+        evidence = {"samples": SAMPLES, "max_steps": STEPS, "lr": LR, "steps": len(fit.losses),
+                    "first_loss": fit.losses[0], "final_loss": fit.final, "baseline": fit.baseline,
+                    "floor": fit.floor, "loss_curve": fit.losses[:: max(1, len(fit.losses) // 20)]}
+        if fit.diverged:
+            return [self.finding(
+                "error", f"Training on one fixed batch of {SAMPLES} samples made the loss {fit.final} "
+                f"at step {len(fit.losses)}.",
+                "Look for operations that overflow (exp, log of 0, division) in the model and the "
+                "loss; normalise inputs and targets.", evidence=evidence)]
+        residual = fit.residual()
+        if residual <= self.MAX_RESIDUAL:
+            return []
+        return [self.finding(
+            "error",
+            f"The model cannot overfit one fixed batch of {SAMPLES} samples: after {len(fit.losses)} "
+            f"Adam steps the loss went from {fit.losses[0]:.4g} to {fit.final:.4g}, still "
+            f"{residual:.0%} of the way from the floor ({fit.floor:.3g}) to the loss of a constant "
+            f"prediction ({fit.baseline:.4g}).",
+            "Check that loss_fn(model(x), y) compares what you think (output shape, label order, "
+            "dtypes); that every layer gets gradient (see no_gradient) and the output is raw "
+            "logits (see double_softmax); then add capacity or remove a bottleneck.",
+            evidence={**evidence, "residual": residual})]
