@@ -230,6 +230,7 @@ class Trainer:
         accumulate = s["accumulate"]
         total = torch.zeros((), device=state.device)
         count = 0
+        pending: list[tuple[torch.Tensor, int]] = []
         opt.zero_grad(set_to_none=True)
         batches = self.train_split.batches(s["batch_size"], shuffle=True, seed=s["seed"],
                                            epoch=state.epoch, drop_singleton=True)
@@ -242,24 +243,27 @@ class Trainer:
             engine.run(Event.AFTER_LOSS, state)
             (loss / accumulate if accumulate > 1 else loss).backward()
             bs = batch_size_of(batch[0])
-            total += loss.detach().float() * bs
-            count += bs
+            pending.append((loss.detach().float() * bs, bs))
             if (i + 1) % accumulate:
                 continue
             engine.run(Event.AFTER_BACKWARD, state)
             if self.grad_clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), self.grad_clip, foreach=True)
-            if not state.skip_step:
-                opt.step()
+            if not state.skip_step:  # a skipped step (e.g. a NaN guard) counts in no train loss
+                state.optimizer.step()  # state.optimizer: a remedy may have replaced it
+                for part, n in pending:
+                    total += part
+                    count += n
+            pending = []
             state.skip_step = False
-            opt.zero_grad(set_to_none=True)
+            state.optimizer.zero_grad(set_to_none=True)
             state.step += 1
             if state.scheduler is not None and state.scheduler_interval == "step" \
                     and not isinstance(state.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
                 if state.scheduler.last_epoch < getattr(state.scheduler, "total_steps", math.inf):
                     state.scheduler.step()
             engine.run(Event.BATCH_END, state)
-        return float(total.item() / max(count, 1))
+        return float(total.item() / count) if count else float("nan")
 
     @torch.no_grad()
     def evaluate(self, state: State, split: Split) -> dict[str, float | None]:
