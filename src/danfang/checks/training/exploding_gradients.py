@@ -1,0 +1,48 @@
+"""exploding_gradients: the gradient norm grows without bound."""
+
+from __future__ import annotations
+
+import math
+
+from danfang.checks.training._base import TrainingCheck
+from danfang.checks.training._history import ProbeHistory
+from danfang.findings import Finding
+
+
+class ExplodingGradients(TrainingCheck):
+    """Symptom: the global gradient norm is non-finite, or has grown ``growth`` times (two
+    orders of magnitude) above its value at the first probe steps.
+
+    Evidence: the global norm √Σ‖∇w‖² per probe step, and the tensor with the largest norm.
+    Gradient norms normally *fall* as training proceeds (AUTOTRAINER and DeepDiagnosis flag
+    growth of this size as an explosion).
+
+    Likely causes: a learning rate too high, no normalisation in a deep or recurrent net,
+    an init scale too large, a loss that is summed rather than averaged.
+
+    Fix: clip the global gradient norm (1-5), lower the learning rate, add warmup or
+    normalisation layers.
+    """
+
+    code = "exploding_gradients"
+    requires = ("grad_norm",)
+    growth = 100.0
+
+    def run(self, history: ProbeHistory) -> list[Finding]:
+        s = history.latest
+        total = history.total_grad_norm(s)
+        if total is None:
+            return []
+        base = [history.total_grad_norm(f) for f in history.first]
+        base = [b for b in base if b is not None and math.isfinite(b)]
+        ref = min(base) if base else None
+        exploded = not math.isfinite(total) or (ref is not None and ref > 0 and total > self.growth * ref)
+        if not exploded:
+            return []
+        worst = max(s.grad_norm, key=lambda n: s.grad_norm[n] if math.isfinite(s.grad_norm[n]) else math.inf)
+        recent = [history.total_grad_norm(x) for x in list(history.samples)[-6:]]
+        return [self.at(s, "error", f"The gradient norm reached {total:.3g} at step {s.step}"
+                        + (f", {total / ref:.3g}x its early value {ref:.3g}." if ref and math.isfinite(total) else "."),
+                        "Clip the global gradient norm at 1-5 and lower the learning rate (x0.1); "
+                        "add warmup or normalisation layers.",
+                        where=worst, grad_norm=recent, early_grad_norm=ref, lr=s.lr)]

@@ -1,0 +1,25 @@
+"""Fraction of ReLU units never active (output > 0) on any sample of the probe window."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from danfang.probes.activation import ActivationProbe, unit_dim
+
+
+class DeadFraction(ActivationProbe):
+    """Per ``nn.ReLU``/``nn.ReLU6`` module: share of units (features, or channels of a conv
+    map) whose output was 0 for every sample and position seen during the probe step."""
+
+    name = "dead_fraction"
+    kinds = (nn.ReLU, nn.ReLU6)
+
+    def accumulate(self, name: str, module: nn.Module, output: torch.Tensor) -> None:
+        d = unit_dim(output)
+        active = (output > 0).transpose(0, d).reshape(output.shape[d], -1).any(dim=1)
+        prev = self._acc.get(name)
+        self._acc[name] = [active if prev is None or prev[0].shape != active.shape else prev[0] | active]
+
+    def fraction(self, acc: list[torch.Tensor]) -> torch.Tensor:
+        return 1.0 - acc[0].float().mean()
