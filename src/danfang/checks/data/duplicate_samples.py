@@ -1,0 +1,65 @@
+"""``duplicate_samples``: exact and near-duplicate samples inside one split."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from danfang.checks.base import Check
+from danfang.checks.data._common import NEAR, AuditContext, examples, exact_pairs, percent, redundant
+from danfang.findings import Finding
+
+
+class DuplicateSamples(Check):
+    """The same input, or nearly the same, appears more than once in a split.
+
+    **Symptom:** the model sees some samples several times an epoch; validation or test
+    scores count the same example repeatedly; duplicates with different labels teach
+    contradictions.
+
+    **Evidence:** exact duplicates by hashing each sample's bytes; near-duplicates as
+    pairs closer than ``NEAR`` x the median distance between random training samples in
+    the audit's cheap embedding (see ``_common``). Reported: the number of redundant
+    samples (copies beyond the first of each group), their fraction, how many duplicate
+    pairs disagree on the label, and example index pairs.
+
+    **Likely causes:** data scraped or merged from overlapping sources, augmentation
+    applied before saving, a join that repeated rows, oversampling done on disk.
+
+    **Fix:** deduplicate (keep one of each group; resolve conflicting labels). Severity
+    ``warning`` from 1 % redundant samples, where the repeated ones weigh noticeably more
+    in the loss; ``info`` for a few (natural data sets such as MNIST hold some).
+    """
+
+    code = "duplicate_samples"
+    WARN_FRACTION = 0.01
+
+    def run(self, ctx: AuditContext) -> list[Finding]:
+        if not ctx.has_inputs:
+            return []
+        out = []
+        for name, split in ctx.splits.items():
+            n = len(split)
+            exact = exact_pairs(ctx.hashes(name))
+            pairs = np.unique(np.concatenate([exact, ctx.near_pairs(name)]), axis=0)
+            if len(pairs) == 0:
+                continue
+            extra = redundant(n, pairs)
+            n_exact = len(exact)
+            conflicts = 0
+            if ctx.task == "classification" and split.y.ndim == 1:
+                conflicts = int((split.y[pairs[:, 0]] != split.y[pairs[:, 1]]).sum())
+            frac = extra / n
+            severity = "warning" if frac >= self.WARN_FRACTION else "info"
+            label_note = f"; {conflicts} duplicate pairs disagree on the label" if conflicts else ""
+            out.append(self.finding(
+                severity,
+                f"{name}: {extra} of {split.described()} ({percent(frac)}) are copies of another "
+                f"({n_exact} exact, {extra - n_exact if extra > n_exact else 0} near){label_note}; "
+                f"e.g. {name}{examples(pairs, 3)}.",
+                f"Deduplicate the {name} split: keep one sample of each group"
+                + (" and fix the conflicting labels" if conflicts else "") + ".",
+                where=name,
+                evidence={"split": name, "redundant": extra, "fraction": frac, "exact": n_exact,
+                          "near_pairs": int(len(pairs)), "label_conflicts": conflicts,
+                          "pairs": examples(pairs, 20), "near_threshold": NEAR}))
+        return out

@@ -1,0 +1,65 @@
+"""``train_test_overlap``: validation or test samples that also sit in the training split."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from danfang.checks.base import Check
+from danfang.checks.data._common import NEAR, AuditContext, examples, exact_pairs, percent
+from danfang.findings import Finding
+
+
+class TrainTestOverlap(Check):
+    """Samples of the validation or test split that are (near-)copies of training samples.
+
+    **Symptom:** validation/test scores are optimistic: the model is graded on inputs it
+    memorised; model selection on val favours memorisation.
+
+    **Evidence:** exact matches of sample hashes across splits and near matches (closer
+    than ``NEAR`` x the median distance between random training samples in the cheap
+    embedding); the number and fraction of leaked val/test samples, whether their labels
+    agree, and example pairs ``[val index, train index]``.
+
+    **Likely causes:** splitting after augmentation or deduplication was skipped, splitting
+    rows of the same subject / patient / video into different splits, re-using a
+    "held-out" set that was later merged into training.
+
+    **Fix:** remove the leaked samples from val/test (or from train), and split by group
+    (``sklearn.model_selection.GroupShuffleSplit``). Severity ``warning`` from 1 % of the
+    split, where the score moves by about that much; ``info`` below.
+    """
+
+    code = "train_test_overlap"
+    WARN_FRACTION = 0.01
+
+    def run(self, ctx: AuditContext) -> list[Finding]:
+        if not ctx.has_inputs:
+            return []
+        out = []
+        train_hash = ctx.hashes("train")
+        for name, split in ctx.splits.items():
+            if name == "train":
+                continue
+            exact = exact_pairs(ctx.hashes(name), train_hash)
+            pairs = np.unique(np.concatenate([exact, ctx.near_pairs(name, "train")]), axis=0)
+            if len(pairs) == 0:
+                continue
+            leaked = np.unique(pairs[:, 0])
+            frac = len(leaked) / len(split)
+            same_label = None
+            if ctx.task == "classification" and split.y.ndim == 1:
+                same_label = float((split.y[pairs[:, 0]] == ctx.train.y[pairs[:, 1]]).mean())
+            n_exact = len(np.unique(exact[:, 0]))
+            label_note = "" if same_label is None else f", {percent(same_label)} with the same label"
+            out.append(self.finding(
+                "warning" if frac >= self.WARN_FRACTION else "info",
+                f"{name}: {len(leaked)} of {split.described()} ({percent(frac)}) also appear in train "
+                f"({n_exact} exact, {len(leaked) - n_exact} near{label_note}); "
+                f"e.g. [{name}, train] {examples(pairs, 3)}.",
+                f"Remove these samples from {name} (or from train) and split by group so that "
+                f"copies land in one split; re-measure {name} scores afterwards.",
+                where=name,
+                evidence={"split": name, "leaked": int(len(leaked)), "fraction": frac, "exact": n_exact,
+                          "same_label_fraction": same_label, "pairs": examples(pairs, 20),
+                          "near_threshold": NEAR}))
+        return out
