@@ -9,6 +9,7 @@ from danfang.cli import demo as _demo  # noqa: E402,F401
 from danfang.cli import doctor as _doctor  # noqa: E402,F401
 from danfang.cli import fit as _fit  # noqa: E402,F401
 from danfang.cli import lr_find as _lr_find  # noqa: E402,F401
+from danfang.cli import report as _report  # noqa: E402,F401
 from danfang.cli import study as _study  # noqa: E402,F401
 from danfang.cli import tune as _tune  # noqa: E402,F401
 
