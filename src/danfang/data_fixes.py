@@ -11,31 +11,39 @@ from danfang.errors import UsageError
 from danfang.job import Job
 
 
+def _require_arrays(job: Job, option: str, names: tuple[str, ...]) -> None:
+    for name, split in job.splits.items():
+        if name in names and not isinstance(split, ArraySplit):
+            raise UsageError(f"{job.path}: {option} needs (X, y) array splits; the {name} split is a "
+                             "Dataset — apply the change inside the Dataset (e.g. transforms.Normalize "
+                             "with the training split's mean and std) instead.")
+
+
 def normalize_job(job: Job) -> dict[str, Any]:
     """Standardise every split with statistics of the **training** split only.
 
-    Per feature for flat inputs (N, D); per channel for (N, C, ...) inputs. Returns the
-    statistics used (recorded in run.json).
+    Per feature for flat inputs (N, D); per channel for (N, C, ...) inputs (see
+    :func:`danfang.checks.data.unnormalized_inputs.input_statistics`, the statistics the
+    audit's fix names). Val and test are transformed with the same numbers: statistics
+    computed on them would leak them into training. Returns what run.json records.
     """
-    if not isinstance(job.splits.train, ArraySplit):
-        raise UsageError(f"{job.path}: --normalize needs (X, y) array splits; the train split is a "
-                         "Dataset — normalise inside the Dataset (transforms.Normalize) instead.")
-    x = job.splits.train.x.float()
-    dims = (0,) if x.ndim == 2 else (0,) + tuple(range(2, x.ndim))
-    mean = x.mean(dim=dims, keepdim=True)
-    std = x.std(dim=dims, keepdim=True).clamp_min(1e-8)
+    from danfang.checks.data.unnormalized_inputs import input_statistics
+
+    _require_arrays(job, "--normalize", ("train", "val", "test"))
+    mean, std = input_statistics(job.splits.train.x.detach().cpu().numpy())
     for _, split in job.splits.items():
-        if isinstance(split, ArraySplit):
-            split.x = (split.x.float() - mean) / std
-    return {"mean": mean.flatten().tolist(), "std": std.flatten().tolist(), "from": "train"}
+        m = torch.as_tensor(mean, device=split.x.device)
+        s = torch.as_tensor(std, device=split.x.device)
+        split.x = (split.x.float() - m) / s
+    return {"mean": mean.ravel().tolist(), "std": std.ravel().tolist(), "from": "train",
+            "per": "feature" if job.splits.train.x.ndim <= 2 else "channel"}
 
 
 def reweight_job(job: Job) -> dict[str, Any]:
     """Weight the training loss by covariate-shift importance weights β = p/(1−p)."""
     from danfang.checks.data.covariate_shift import importance_weights
 
-    if not isinstance(job.splits.train, ArraySplit) or not isinstance(job.splits.val, ArraySplit):
-        raise UsageError(f"{job.path}: --reweight needs (X, y) array splits.")
+    _require_arrays(job, "--reweight", ("train", "val"))
     weights, info = importance_weights(job.splits.train.x, job.splits.val.x)
-    job.splits.train.weights = torch.as_tensor(weights, dtype=torch.float32)
+    job.splits.train.weights = torch.as_tensor(weights, dtype=torch.float32, device=job.splits.train.x.device)
     return info

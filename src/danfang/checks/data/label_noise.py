@@ -71,10 +71,11 @@ class LabelNoise(Check):
         unexplained = (1.0 - rate) - accuracy
         suspects = [{"index": int(i), "label": int(present[labels[i]]), "looks_like": int(present[predicted[i]]),
                      "confidence": round(float(probs[i, predicted[i]]), 3)} for i in issues[:self.SHOW]]
-        evidence = {"noise_rate": rate, "issues": int(len(issues)), "quick_model_accuracy": accuracy,
+        judged = unexplained <= self.MAX_UNEXPLAINED
+        evidence = {"judged": judged, "noise_rate": rate, "issues": int(len(issues)), "quick_model_accuracy": accuracy,
                     "unexplained_error": unexplained, "suspects": suspects, "neighbours": NEIGHBOURS,
                     "method": "confident learning (cleanlab) on leave-one-out nearest-neighbour votes"}
-        if unexplained > self.MAX_UNEXPLAINED:
+        if not judged:
             return [self.finding(
                 "info",
                 f"label noise not judged: the quick nearest-neighbour model reaches only "
