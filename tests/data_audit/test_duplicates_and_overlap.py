@@ -1,0 +1,54 @@
+import numpy as np
+
+from tests.data_audit.data import audit, healthy_splits, images, of
+
+
+def test_exact_duplicates_inside_train_warn_with_pairs_and_label_conflicts():
+    (x, y), val = healthy_splits()
+    x, y = x.copy(), y.copy()
+    x[500:530] = x[:30]  # 30 exact copies (5 %)
+    y[500:530] = y[:30]
+    y[500] = (y[0] + 1) % 3  # one copy with a conflicting label
+    f = of(audit((x, y), val), "duplicate_samples")[0]
+    assert f.severity == "warning" and f.where == "train"
+    assert f.evidence["redundant"] == 30 and f.evidence["exact"] == 30
+    assert f.evidence["label_conflicts"] == 1
+    assert [0, 500] in f.evidence["pairs"]
+
+
+def test_near_duplicate_images_are_found_by_the_embedding():
+    x, y = images(400)
+    x[300:320] = np.clip(x[:20] + np.random.default_rng(1).normal(0, 0.005, x[:20].shape), 0, 1)
+    f = of(audit((x[:350], y[:350]), (x[350:], y[350:])), "duplicate_samples")[0]
+    assert f.severity == "warning"
+    assert f.evidence["exact"] == 0 and f.evidence["redundant"] == 20
+    assert [3, 303] in f.evidence["pairs"]
+
+
+def test_no_duplicates_in_healthy_data():
+    assert not of(audit(*healthy_splits()), "duplicate_samples")
+
+
+def test_val_copies_of_train_are_leakage():
+    (x, y), (xv, yv) = healthy_splits()
+    xv, yv = xv.copy(), yv.copy()
+    xv[:10], yv[:10] = x[100:110], y[100:110]                                    # exact
+    xv[10:20] = x[200:210] + 1e-3                                               # near
+    yv[10:20] = y[200:210]
+    f = of(audit((x, y), (xv, yv)), "train_test_overlap")[0]
+    assert f.severity == "warning" and f.where == "val"
+    assert f.evidence["leaked"] == 20 and f.evidence["exact"] == 10
+    assert f.evidence["same_label_fraction"] == 1.0
+    assert [0, 100] in f.evidence["pairs"] and [10, 200] in f.evidence["pairs"]
+
+
+def test_one_leaked_test_sample_is_only_info():
+    (x, y), (xv, yv) = healthy_splits()
+    xt, yt = xv.copy(), yv.copy()
+    xt[0] = x[7]
+    found = of(audit((x, y), (xv, yv), (xt, yt)), "train_test_overlap")
+    assert [(f.where, f.severity) for f in found] == [("test", "info")]
+
+
+def test_no_overlap_between_healthy_splits():
+    assert not of(audit(*healthy_splits()), "train_test_overlap")
