@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from danfang.cli.app import app, out, user_errors
-from danfang.recipes import DEFAULT, RECIPES
+from danfang.recipes import DEFAULT, RECIPES, get_recipe
 
 RECIPE_HELP = "Recipe when the job defines no optimizer: " + "; ".join(
     f"{name}{' (default)' if name == DEFAULT else ''}: {r.description}" for name, r in RECIPES.items())
@@ -65,6 +65,12 @@ def fit(
     normalize: bool = typer.Option(False, "--normalize", help="Standardise inputs with train-split statistics."),
     reweight: bool = typer.Option(False, "--reweight", help="Weight the training loss by covariate-shift importance weights."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    lr: Optional[float] = typer.Option(None, "--lr", min=0.0, help="Override the recipe's learning rate."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="Override settings['batch_size']."),
+    grad_clip: Optional[float] = typer.Option(None, "--grad-clip", min=0.0, help="Clip the global gradient norm at this value."),
+    label_smoothing: Optional[float] = typer.Option(None, "--label-smoothing", min=0.0, max=1.0, help="Label smoothing of the default classification loss."),
+    accumulate: Optional[int] = typer.Option(None, "--accumulate", min=1, help="Accumulate gradients over this many batches a step."),
+    scale_lr: Optional[int] = typer.Option(None, "--scale-lr", min=1, metavar="BASE_BATCH", help="Linear LR scaling rule: lr x batch_size x accumulate / BASE_BATCH."),
 ) -> None:
     """Train JOB with a recipe; write run.json, checkpoints/ and report.html."""
     from danfang.engine.trainer import fit as run_fit
@@ -77,6 +83,11 @@ def fit(
             overrides["seed"] = seed
         if deterministic:
             overrides["deterministic"] = True
+        options = {"lr": lr, "batch_size": batch_size, "grad_clip": grad_clip,
+                   "label_smoothing": label_smoothing, "accumulate": accumulate}
+        overrides.update({k: v for k, v in options.items() if v is not None})
+        if scale_lr is not None:
+            recipe = get_recipe(recipe).with_options(base_batch_size=scale_lr)
         result = run_fit(loaded, out_dir, recipe=recipe, epochs=epochs, quiet=quiet, resume=resume,
                          settings=overrides, callbacks=fit_callbacks(loaded, monitor, repair),
                          data_changes=data_changes(loaded, normalize, reweight))

@@ -29,7 +29,7 @@ from danfang.engine.state import State
 from danfang.environment import environment
 from danfang.errors import RunDirError, UsageError
 from danfang.findings import atomic_write_text
-from danfang.job import Job
+from danfang.job import Job, default_loss
 from danfang.recipes import get_recipe
 from danfang.seeding import rng_state, seed_everything, set_deterministic, set_rng_state
 
@@ -148,7 +148,9 @@ class Trainer:
         if s["label_smoothing"] is None and recipe.label_smoothing and self.job.loss_fn is None \
                 and self.job.optimizer_fn is None:
             s["label_smoothing"] = recipe.label_smoothing
-        loss_fn = self.job.make_loss()
+        # the job's own loss, or the default one with *these* settings' label smoothing
+        loss_fn = self.job.make_loss() if self.job.loss_fn is not None else \
+            default_loss(s["task"], s["label_smoothing"])
         if hasattr(loss_fn, "to"):
             loss_fn = loss_fn.to(device)
 
