@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from danfang.checks.training._base import SustainedFractionCheck, TrainingCheck
-from danfang.checks.training._callback import ALERTS, TrainingMonitor
+from danfang.checks.training._callback import ALERTS, HISTORY, TrainingMonitor
 from danfang.checks.training._history import ProbeHistory
 from danfang.checks.training._watch import TrainingWatch, default_checks
 from danfang.probes.probe_set import DEFAULT_CADENCE
@@ -21,5 +21,5 @@ def monitor_callbacks(settings: dict[str, Any]) -> list:
     return [TrainingMonitor(DEFAULT_CADENCE)]
 
 
-__all__ = ["ALERTS", "DEFAULT_CADENCE", "ProbeHistory", "SustainedFractionCheck", "TrainingCheck",
+__all__ = ["ALERTS", "HISTORY", "DEFAULT_CADENCE", "ProbeHistory", "SustainedFractionCheck", "TrainingCheck",
            "TrainingMonitor", "TrainingWatch", "default_checks", "monitor_callbacks"]

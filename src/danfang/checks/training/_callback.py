@@ -11,6 +11,7 @@ from danfang.engine.state import State
 from danfang.probes.probe_set import DEFAULT_CADENCE
 
 ALERTS = "training_alerts"  # state.extras key: the findings that fired at the latest probe step
+HISTORY = "probe_history"   # state.extras key: the ProbeHistory the checks read
 
 
 class TrainingMonitor(Callback):
@@ -28,6 +29,7 @@ class TrainingMonitor(Callback):
                                    total_steps=state.epochs * state.steps_per_epoch, start_step=state.step)
         state.extras["probes"] = self.watch.series.doc
         state.extras[ALERTS] = []
+        state.extras[HISTORY] = self.watch.history
 
     def batch_start(self, state: State) -> None:
         self.watch.before_forward()

@@ -8,7 +8,7 @@ from danfang.checks.training._update_ratio import UpdateRatioCheck
 
 class UpdateRatioLow(UpdateRatioCheck):
     """Symptom: the median ‖Δw‖/‖w‖ over weight tensors stays below 1e-5 (100x under CS231n's
-    ~1e-3) for 5 probe steps, before the last ``anneal`` (25%) of the planned steps, where a
+    ~1e-3) for 3 probe steps, before the last ``anneal`` (25%) of the planned steps, where a
     schedule legitimately takes the LR towards zero.
 
     Evidence: the median ratio per probe step, the tensor with the smallest ratio, the LR.
@@ -23,7 +23,7 @@ class UpdateRatioLow(UpdateRatioCheck):
     code = "update_ratio_low"
     bound = 1e-5
     side = "below"
-    sustain = 5
+    sustain = 3
     anneal = 0.25
     fix = ("Raise the learning rate (x10, then re-check); give the schedule a floor (min_lr) "
            "or fix a ReduceLROnPlateau whose mode disagrees with the monitored metric.")
