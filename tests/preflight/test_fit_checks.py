@@ -80,3 +80,15 @@ def test_input_independent_is_quiet_when_zeroed_inputs_fit_too():
     x, y = blobs()
     one_label = (x, torch.zeros_like(y))  # a constant output already fits
     assert codes(run(InputIndependent, mlp(), one_label, task="classification", num_classes=3)) == []
+
+
+def test_a_fit_cut_short_by_its_time_budget_is_inconclusive_not_an_error(monkeypatch):
+    from danfang.checks.preflight import _fit
+
+    monkeypatch.setattr(_fit, "TIME_BUDGET_S", 0.0)
+    x, y = regression()
+    findings = run(CannotOverfitBatch, SigmoidRegressor(), (x, 3 * y))
+    assert [(f.code, f.severity) for f in findings] == [("cannot_overfit_batch", "info")]
+    assert "Inconclusive" in findings[0].message and findings[0].evidence["steps"] == 1
+    findings = run(InputIndependent, IgnoresInput(), blobs())
+    assert [(f.code, f.severity) for f in findings] == [("input_independent", "info")]

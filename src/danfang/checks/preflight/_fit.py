@@ -13,6 +13,7 @@ when the cross-entropy uses label smoothing).
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import torch
@@ -29,6 +30,9 @@ STEPS = 300
 LR = 3e-3
 #: Stop early once the loss is this fraction of the way from the floor to the baseline.
 DONE = 0.01
+#: Wall-clock cap of one run, so a large model cannot eat the doctor's budget; a run cut
+#: short is reported as inconclusive, never as a failure.
+TIME_BUDGET_S = 8.0
 
 
 @dataclass
@@ -36,6 +40,7 @@ class FitResult:
     losses: list[float]
     baseline: float
     floor: float
+    timed_out: bool = False
 
     @property
     def final(self) -> float:
@@ -68,7 +73,10 @@ def _fit(ctx: PreflightContext, zero_inputs: bool) -> FitResult:
     opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=LR)
     losses: list[float] = []
     base = floor = 0.0
+    start = time.perf_counter()
     for step in range(STEPS):
+        if step and time.perf_counter() - start > TIME_BUDGET_S:
+            return FitResult(losses, base, floor, timed_out=True)
         out = forward(model, x)
         loss = ctx.loss_fn(out, y)
         if step == 0:

@@ -54,6 +54,12 @@ class CannotOverfitBatch(Check):
         residual = fit.residual()
         if residual <= self.MAX_RESIDUAL:
             return []
+        if fit.timed_out:
+            return [self.finding(
+                "info", f"Inconclusive: fitting one batch of {SAMPLES} samples ran out of its time "
+                f"budget after {len(fit.losses)} steps with {residual:.0%} of the baseline loss left.",
+                "Run the check on a smaller model or a faster device to get a verdict.",
+                evidence={**evidence, "residual": residual})]
         return [self.finding(
             "error",
             f"The model cannot overfit one fixed batch of {SAMPLES} samples: after {len(fit.losses)} "
