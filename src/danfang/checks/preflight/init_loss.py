@@ -24,7 +24,8 @@ class InitLossOff(Check):
 
     **Evidence.** The loss of a fresh copy of the model on up to 256 training samples (train
     mode, as the first step sees it) against ln C, or against the loss of the constant
-    target-mean prediction.
+    target-mean prediction. Both references go through the user's own loss, so a summed
+    loss (``loss_reduction_sum``) is compared per sample, not flagged twice.
 
     **Thresholds.** Classification fires when the loss exceeds ln C by more than
     max(0.5 nats, 25% of ln C): logits of standard deviation s add about s²/2 nats, so this
@@ -64,24 +65,28 @@ class InitLossOff(Check):
     def _classification(self, ctx: PreflightContext, loss: float, out: torch.Tensor,
                         where: str | None) -> list[Finding]:
         c = ctx.num_classes or (int(out.shape[1]) if out.ndim >= 2 else 0)
-        if c < 2:
+        if c < 2 or out.ndim < 2 or out.shape[1] != c:
             return []
         expected = math.log(c)
-        if loss - expected <= max(self.EXCESS_NATS, self.EXCESS_SHARE * expected):
+        with torch.no_grad():  # the loss of uniform predictions, through the user's own loss:
+            uniform = float(ctx.loss_fn(torch.full_like(out, -expected), ctx.y))  # ln C, or N ln C summed
+        scale = uniform / expected if uniform > 0 else 1.0
+        per_sample = loss / scale
+        if per_sample - expected <= max(self.EXCESS_NATS, self.EXCESS_SHARE * expected):
             return []
         freq = torch.bincount(ctx.y.flatten().long().cpu(), minlength=c)[:c].float()
         log_prior = torch.log((freq / freq.sum()).clamp_min(1e-4))
         bias = ", ".join(f"{v:.2f}" for v in log_prior.tolist())
         return [self.finding(
             "warning",
-            f"The loss at initialisation is {loss:.3f}, but a network that starts by predicting "
-            f"uniform probabilities over {c} classes gives ln {c} = {expected:.3f} "
-            f"({loss / expected:.1f}x). The logits start too large and confidently wrong.",
+            f"The loss at initialisation is {per_sample:.3f} a sample, but a network that starts by "
+            f"predicting uniform probabilities over {c} classes gives ln {c} = {expected:.3f} "
+            f"({per_sample / expected:.1f}x). The logits start too large and confidently wrong.",
             f"Scale the final layer{f' `{where}`' if where else ''} down (e.g. multiply its weights "
             f"by 0.1, or zero them) and set its bias to the log class frequencies [{bias}]; "
             "normalise the inputs if they are not.",
-            where=where, evidence={"loss": loss, "expected": expected, "num_classes": c,
-                                   "logit_std": float(out.float().std()),
+            where=where, evidence={"loss": loss, "loss_per_sample": per_sample, "expected": expected,
+                                   "num_classes": c, "logit_std": float(out.float().std()),
                                    "suggested_bias": log_prior.tolist()})]
 
     def _regression(self, ctx: PreflightContext, loss: float, out: torch.Tensor,
