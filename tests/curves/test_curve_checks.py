@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import SETTINGS, decay, healthy_run, history
+from synthetic_curves import SETTINGS, decay, healthy_run, history
 from danfang.checks import registered_checks
 from danfang.checks.curves import diagnose, explain
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from conftest import LN10, SETTINGS, decay, healthy_run, history
+from synthetic_curves import LN10, SETTINGS, decay, healthy_run, history
 from danfang.checks.curves import diagnose, explain
 
 

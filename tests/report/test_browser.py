@@ -13,7 +13,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from chromium import find_chromium, render_page
-from conftest import EVIL
+from report_fixtures import EVIL
 
 pytestmark = pytest.mark.skipif(find_chromium() is None,
                                 reason="headless Chromium not found; install it with `apt-get install -y chromium`")

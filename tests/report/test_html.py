@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import EVIL, run_doc, signal_view, write_doctor_folder
+from report_fixtures import EVIL, run_doc, signal_view, write_doctor_folder
 from danfang.errors import RunDirError
 from danfang.report.html import write_report
 
@@ -78,3 +78,15 @@ def test_cli_report_rebuilds_and_exits_2_on_bad_dir(doctor_folder, tmp_path):
     assert ok.exit_code == 0 and (doctor_folder / "report.html").exists()
     bad = CliRunner().invoke(app, ["report", str(tmp_path / "missing")])
     assert bad.exit_code == 2 and "not a directory" in bad.output
+
+
+def test_fit_cli_writes_a_report_with_the_data_view(healthy_job, tmp_path):
+    from danfang.cli import app
+
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["fit", str(healthy_job), "--out", str(out), "--epochs", "3", "-q"])
+    assert result.exit_code == 0, result.output
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert_self_contained(page)
+    assert "Inconclusive" in page and "Only 3 epoch(s)" in page and "Learning curves" in page
+    assert (out / "data_view.json").exists()

@@ -14,11 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from danfang.report.svg import Chart, Series, render
+from danfang.report.svg import PALETTE, Chart, Series, render
 
 MAX_PER_CLASS = 8
 MAX_CLASSES = 20
 MAX_FEATURES = 8
+MAX_SIGNALS = 4
 
 
 def _array(sample: Any) -> np.ndarray | None:
@@ -51,14 +52,14 @@ def _image(sample: Any, title: str = "") -> str:
     return f'<img class="sample" alt="{escape(title)}" title="{escape(title)}" src="{_png(a)}">'
 
 
-def _signal(samples: list[Any], title: str) -> str:
+def _signal(samples: list[Any], title: str, color: str = PALETTE[0]) -> str:
     lines = []
-    for i, s in enumerate(samples[:MAX_PER_CLASS]):
+    for s in samples[:MAX_SIGNALS]:
         a = _array(s)
         if a is None:
             continue
         a = a.reshape(-1, a.shape[-1])[0] if a.ndim > 1 else a
-        lines.append(Series("", list(range(len(a))), a.tolist(), dashed=False))
+        lines.append(Series("", list(range(len(a))), a.tolist(), color, opacity=0.7))
     if not lines:
         return ""
     body = render(Chart(lines, y_label="", x_label="", width=240, height=120))
@@ -92,9 +93,9 @@ def render_data_view(view: dict[str, Any] | None) -> str:
             imgs = "".join(_image(s, f"class {label}") for s in samples[:MAX_PER_CLASS])
             parts.append(f'<div class="image-row"><span class="row-label">{escape(str(label))}</span>{imgs}</div>')
     elif kind == "signal":
-        parts.append('<div class="signals">' + "".join(_signal(s, f"class {label}")
-                                                       for label, s in list(classes.items())[:MAX_CLASSES])
-                     + "</div>")
+        parts.append('<div class="signals">' + "".join(
+            _signal(s, f"class {label}", PALETTE[i % len(PALETTE)])
+            for i, (label, s) in enumerate(list(classes.items())[:MAX_CLASSES])) + "</div>")
     else:
         parts.append(_table(classes))
     suspicious = [s for s in view.get("suspicious") or [] if isinstance(s, dict)]
@@ -102,7 +103,8 @@ def render_data_view(view: dict[str, Any] | None) -> str:
         cards = []
         for s in suspicious[:24]:
             title = (f"{s.get('split', '?')} #{s.get('index', '?')} labelled {s.get('label', '?')}")
-            pic = _image(s.get("x"), title) if kind == "image" else _signal([s.get("x")], "") if kind == "signal" else ""
+            pic = _image(s.get("x"), title) if kind == "image" else \
+                _signal([s.get("x")], "", "#c2410c") if kind == "signal" else ""
             cards.append(f'<div class="suspect">{pic}<div><b>{escape(title)}</b><br>'
                          f'<span class="muted">{escape(str(s.get("reason", "")))}</span></div></div>')
         parts.append(f'<h3>Suspicious samples ({len(suspicious)})</h3><div class="suspects">{"".join(cards)}</div>')

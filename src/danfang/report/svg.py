@@ -24,6 +24,7 @@ class Series:
     color: str = ""
     dashed: bool = False
     dots: bool = False
+    opacity: float = 1.0
 
 
 @dataclass
@@ -76,8 +77,8 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
 
 
 def _log_ticks(lo: float, hi: float) -> list[float]:
-    """Decades; with 1-2-5 steps when the axis spans fewer than three of them."""
-    steps = (1, 2, 5) if hi - lo < 3 else (1,)
+    """Decades; with 1-2-5 or 1-3 steps when the axis spans only a few of them."""
+    steps = (1, 2, 5) if hi - lo < 2 else (1, 3) if hi - lo < 3.5 else (1,)
     return [m * 10.0 ** e for e in range(math.floor(lo), math.ceil(hi) + 1) for m in steps]
 
 
@@ -125,7 +126,7 @@ def render(chart: Chart) -> str:
     def py(y: float) -> float:
         return top + (1 - (ty(y) - y0) / (y1 - y0)) * ph
 
-    parts = [f'<svg class="chart" viewBox="0 0 {w} {h}" role="img" xmlns="http://www.w3.org/2000/svg">']
+    parts = [f'<svg class="chart" viewBox="0 0 {w} {h}" role="img">']
     if chart.band:
         lo, hi = (max(min(ty(b), y1), y0) for b in chart.band)
         ylo, yhi = top + (1 - (lo - y0) / (y1 - y0)) * ph, top + (1 - (hi - y0) / (y1 - y0)) * ph
@@ -170,7 +171,7 @@ def _polyline(s: Series, px, py, log: bool) -> str:
             runs[-1].append(f"{px(x):.1f},{py(y):.1f}")
         elif runs[-1]:
             runs.append([])
-    dash = ' stroke-dasharray="5 3"' if s.dashed else ""
+    dash = (' stroke-dasharray="5 3"' if s.dashed else "") + (f' stroke-opacity="{s.opacity:g}"' if s.opacity < 1 else "")
     out = [f'<polyline class="line" points="{" ".join(r)}" stroke="{s.color}"{dash}/>' for r in runs if len(r) > 1]
     if s.dots or all(len(r) <= 1 for r in runs):
         out += [f'<circle cx="{p.split(",")[0]}" cy="{p.split(",")[1]}" r="2.5" fill="{s.color}"/>'

@@ -1,4 +1,4 @@
-"""Synthetic learning curves for the curve checks."""
+"""Synthetic learning curves for the curve checks (imported by the tests beside it)."""
 
 from __future__ import annotations
 
