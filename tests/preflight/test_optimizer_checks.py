@@ -61,6 +61,13 @@ def test_no_min_lr_fires_on_the_default_floor_of_zero_with_the_reachable_lr():
     assert ev["max_cuts"] == 10 and abs(ev["lowest_lr"] - 0.1 * 1e-10) < 1e-20
 
 
+def test_no_min_lr_is_only_a_note_when_the_run_is_too_short_to_reach_the_bottom():
+    model, opt, sched = _plateau()  # patience 10, factor 0.1
+    findings = run(NoMinLr, model, blobs(), None, opt, sched, epochs=20)
+    assert [(f.code, f.severity) for f in findings] == [("no_min_lr", "info")]
+    assert findings[0].evidence["max_cuts"] == 1
+
+
 def test_no_min_lr_is_quiet_with_a_floor():
     model, opt, sched = _plateau(min_lr=1e-5)
     assert run(NoMinLr, model, blobs(), None, opt, sched) == []

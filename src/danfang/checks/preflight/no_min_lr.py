@@ -20,6 +20,10 @@ class NoMinLr(Check):
     lowest learning rate it can reach within ``settings["epochs"]`` (one cut at most every
     ``patience + cooldown + 1`` epochs).
 
+    **Severity.** *warning* when, within ``settings["epochs"]``, the rate can fall below
+    1e-3 of its initial value (the usual floor of step and cosine schedules); otherwise
+    *info*: the floor is missing but this run is too short to hit it.
+
     **Likely causes.** ``ReduceLROnPlateau``'s default ``min_lr=0``.
 
     **Fix.** Give it a floor, typically 1e-3 of the initial learning rate
@@ -27,6 +31,10 @@ class NoMinLr(Check):
     """
 
     code = "no_min_lr"
+
+    #: A learning rate below this share of the initial one no longer trains (the usual
+    #: floor of step and cosine schedules, 1e-3 of the peak).
+    STALL = 1e-3
 
     def run(self, ctx: PreflightContext) -> list[Finding]:
         sched = ctx.scheduler
@@ -36,12 +44,18 @@ class NoMinLr(Check):
         epochs = int(ctx.settings.get("epochs") or 0)
         cuts = epochs // (sched.patience + sched.cooldown + 1)
         lowest = lr * sched.factor ** cuts
+        evidence = {"lr": lr, "factor": sched.factor, "patience": sched.patience, "epochs": epochs,
+                    "max_cuts": cuts, "lowest_lr": lowest}
+        fix = (f"Set a floor, e.g. ReduceLROnPlateau(optimizer, ..., min_lr={lr * 1e-3:.1g}) (1e-3 of the "
+               "initial rate), and stop early once it is reached.")
+        if lowest >= self.STALL * lr:
+            return [self.finding(
+                "info", f"ReduceLROnPlateau has min_lr=0 (no floor); within this run's {epochs} epochs it "
+                f"can cut the learning rate at most {cuts} time(s), to {lowest:.3g}, but a longer run "
+                "has nothing to stop it decaying to ~0.", fix, where="scheduler", evidence=evidence)]
         return [self.finding(
             "warning",
             f"ReduceLROnPlateau has min_lr=0: each plateau multiplies the learning rate by "
             f"{sched.factor:g} with no floor; in {epochs} epochs it can fall from {lr:.3g} to "
             f"{lowest:.3g} ({cuts} cuts), where training stalls.",
-            f"Set a floor, e.g. ReduceLROnPlateau(optimizer, ..., min_lr={lr * 1e-3:.1g}) (1e-3 of the "
-            "initial rate), and stop early once it is reached.",
-            where="scheduler", evidence={"lr": lr, "factor": sched.factor, "patience": sched.patience,
-                                         "epochs": epochs, "max_cuts": cuts, "lowest_lr": lowest})]
+            fix, where="scheduler", evidence=evidence)]
