@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -34,8 +34,9 @@ REFERENCE = 20_000
 #: "Near" means closer than NEAR x the median distance between two random training
 #: samples. Measured: nearest-neighbour distances sit at 0.25-0.45 of it on MNIST-1D,
 #: 0.1-0.36 on digits and mostly 0.07-0.3 on MNIST; a copy with a little noise or a
-#: one-pixel edit sits below 0.03.
+#: one-pixel edit sits below 0.03. See :meth:`AuditContext.near_radius` for NEAR_NN.
 NEAR = 0.04
+NEAR_NN = 0.25
 MAX_PAIRS = 200_000
 PCA_ABOVE, PCA_DIM, PCA_FIT_ROWS = 64, 32, 20_000
 POOL_TO = 16
@@ -100,6 +101,30 @@ def row_hashes(x: np.ndarray) -> np.ndarray:
     """A 16-byte digest of each sample's raw bytes (exact-duplicate detection)."""
     rows = np.ascontiguousarray(x).reshape(len(x), -1).view(np.uint8)
     return np.array([hashlib.blake2b(r.tobytes(), digest_size=16).digest() for r in rows], dtype="S16")
+
+
+def flat_features(x: np.ndarray) -> np.ndarray:
+    """(n, d) float32 features of inputs: non-finite values zeroed, images downscaled."""
+    f = downscale(np.nan_to_num(x.astype(np.float32, copy=False), nan=0.0, posinf=0.0, neginf=0.0))
+    return f.reshape(len(f), -1).astype(np.float32, copy=False)
+
+
+def fit_embedding(rows: np.ndarray, *, standardise: bool) -> Callable[[np.ndarray], np.ndarray]:
+    """Fit the embedding (centre, maybe standardise, PCA above 64 features) on ``rows``."""
+    mean = rows.mean(0)
+    scale = rows.std(0) if standardise else np.ones_like(mean)
+    scale = np.where(scale > 1e-12, scale, 1.0).astype(np.float32)
+    pca = None
+    if rows.shape[1] > PCA_ABOVE:
+        from sklearn.decomposition import PCA
+
+        pca = PCA(min(PCA_DIM, len(rows)), svd_solver="randomized", random_state=0).fit((rows - mean) / scale)
+
+    def embed(x: np.ndarray) -> np.ndarray:
+        z = (x - mean) / scale
+        return np.ascontiguousarray(pca.transform(z) if pca is not None else z, dtype=np.float32)
+
+    return embed
 
 
 def knn(query: np.ndarray, base: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -217,25 +242,12 @@ class AuditContext:
         return self._cached(f"emb:{name}", lambda: self._embed()[name])
 
     def _embed(self) -> dict[str, np.ndarray]:
-        def flat(s: SplitData) -> np.ndarray:
-            f = downscale(np.nan_to_num(s.x.astype(np.float32, copy=False), nan=0.0, posinf=0.0, neginf=0.0))
-            return f.reshape(len(f), -1).astype(np.float32, copy=False)
-
-        feats = {name: flat(s) for name, s in self.splits.items()}
-        tr = feats["train"]
-        mean = tr.mean(0)
-        scale = tr.std(0) if self.kind == "table" else np.ones_like(mean)
-        scale = np.where(scale > 1e-12, scale, 1.0).astype(np.float32)
-        feats = {k: (v - mean) / scale for k, v in feats.items()}
-        if tr.shape[1] > PCA_ABOVE:
-            from sklearn.decomposition import PCA
-
-            rows = np.random.default_rng(0).permutation(len(tr))[:PCA_FIT_ROWS]
-            pca = PCA(PCA_DIM, svd_solver="randomized", random_state=0).fit(feats["train"][rows])
-            feats = {k: pca.transform(v).astype(np.float32) for k, v in feats.items()}
+        feats = {name: flat_features(s.x) for name, s in self.splits.items()}
+        rows = np.random.default_rng(0).permutation(len(feats["train"]))[:PCA_FIT_ROWS]
+        embed = fit_embedding(feats["train"][rows], standardise=self.kind == "table")
         for k, v in feats.items():
-            self._cache[f"emb:{k}"] = np.ascontiguousarray(v, dtype=np.float32)
-        return feats
+            self._cache[f"emb:{k}"] = embed(v)
+        return {k: self._cache[f"emb:{k}"] for k in feats}
 
     def train_neighbours(self) -> tuple[np.ndarray, np.ndarray]:
         """Each training sample's :data:`NEIGHBOURS` nearest training samples, itself excluded.
@@ -256,16 +268,32 @@ class AuditContext:
 
         return self._cached("nn:train", make)
 
-    def near_pairs(self, name: str, other: str = "train") -> np.ndarray:
-        """Pairs (i, j) with split ``name``'s sample i within the near radius of ``other``'s j.
+    def near_pairs(self, name: str, other: str) -> np.ndarray:
+        """Pairs (i, j) with split ``name``'s sample i within :meth:`near_radius` of ``other``'s j.
 
-        Within one split only i < j is listed. Includes exact duplicates. Shape (p, 2).
+        Within one split (``name == other``) only i < j is listed. Includes exact duplicates.
+        Shape (p, 2).
         """
         def make() -> np.ndarray:
-            return close_pairs(self.embedding(name), self.embedding(other),
-                               NEAR * self.typical_distance(), same=name == other)
+            return close_pairs(self.embedding(name), self.embedding(other), self.near_radius(), same=name == other)
 
         return self._cached(f"near:{name}:{other}", make)
+
+    def near_radius(self) -> float:
+        """How close two samples must be to count as near-duplicates.
+
+        ``NEAR`` x the median distance between random training samples, but at most
+        ``NEAR_NN`` x the median distance of a training sample to its nearest other one
+        (exact copies aside): where classes are far apart and samples within a class alike,
+        the first bound alone would call a whole class "near".
+        """
+        def make() -> float:
+            d = self.train_neighbours()[0][:, 0]
+            d = d[d > 0]
+            nn = float(np.median(d)) if len(d) else float("inf")
+            return min(NEAR * self.typical_distance(), NEAR_NN * nn)
+
+        return self._cached("radius", make)
 
     def typical_distance(self) -> float:
         """Median distance between random pairs of training samples: the unit of "near"."""

@@ -17,8 +17,9 @@ class DuplicateSamples(Check):
     contradictions.
 
     **Evidence:** exact duplicates by hashing each sample's bytes; near-duplicates as
-    pairs closer than ``NEAR`` x the median distance between random training samples in
-    the audit's cheap embedding (see ``_common``). Reported: the number of redundant
+    pairs closer than ``NEAR`` x the median distance between random training samples
+    (and than ``NEAR_NN`` x the typical nearest-neighbour distance) in the audit's cheap
+    embedding (see ``_common``). Reported: the number of redundant
     samples (copies beyond the first of each group), their fraction, how many duplicate
     pairs disagree on the label, and example index pairs.
 
@@ -40,7 +41,7 @@ class DuplicateSamples(Check):
         for name, split in ctx.splits.items():
             n = len(split)
             exact = exact_pairs(ctx.hashes(name))
-            pairs = np.unique(np.concatenate([exact, ctx.near_pairs(name)]), axis=0)
+            pairs = np.unique(np.concatenate([exact, ctx.near_pairs(name, name)]), axis=0)
             if len(pairs) == 0:
                 continue
             extra = redundant(n, pairs)

@@ -16,8 +16,7 @@ class TrainTestOverlap(Check):
     memorised; model selection on val favours memorisation.
 
     **Evidence:** exact matches of sample hashes across splits and near matches (closer
-    than ``NEAR`` x the median distance between random training samples in the cheap
-    embedding); the number and fraction of leaked val/test samples, whether their labels
+    than the near-duplicate radius of ``duplicate_samples`` in the cheap embedding); the number and fraction of leaked val/test samples, whether their labels
     agree, and example pairs ``[val index, train index]``.
 
     **Likely causes:** splitting after augmentation or deduplication was skipped, splitting

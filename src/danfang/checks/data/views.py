@@ -20,8 +20,9 @@
   labels), keyed by the label as a string; for regression one key, ``"all"``.
 - ``suspicious``: at most 24 samples named by the data findings, in this order:
   ``nan_in_data`` ("nan_in_data: non-finite values"), ``label_noise`` ("label_noise: looks
-  like 7"), ``duplicate_samples`` ("duplicate of train[j]") and ``train_test_overlap``
-  ("duplicate of train[j]", with ``split`` "val" or "test").
+  like 7"), ``duplicate_samples`` (the later copy: "duplicate of train[j]", or of val[j]
+  inside val) and ``train_test_overlap`` ("duplicate of train[j]", with ``split`` "val" or
+  "test").
 - inputs that are not one tensor (dicts, tuples) give ``{"kind": "none", "shape": [],
   "classes": {}, "suspicious": []}``.
 """
@@ -67,14 +68,17 @@ def _as_list(x: np.ndarray) -> Any:
 def _suspects(findings: list[Finding]) -> list[tuple[str, int, str]]:
     """(split, index, reason) of the samples the findings name, most important first."""
     out: list[tuple[str, int, str]] = []
+    findings = [f for f in findings if "traceback" not in f.evidence]  # crashed checks name no samples
     for f in (f for f in findings if f.code == "nan_in_data" and f.evidence.get("array") == "inputs"):
         out += [(f.evidence["split"], int(i), "nan_in_data: non-finite values") for i in f.evidence["first_indices"]]
     for f in (f for f in findings if f.code == "label_noise" and f.evidence.get("judged")):
         out += [("train", int(s["index"]), f"label_noise: looks like {s['looks_like']}")
                 for s in f.evidence["suspects"][:12]]
-    for f in (f for f in findings if f.code in ("duplicate_samples", "train_test_overlap")):
+    for f in (f for f in findings if f.code == "duplicate_samples"):  # pairs: (first, later copy)
         split = f.evidence["split"]
-        out += [(split, int(i), f"duplicate of train[{j}]") for i, j in f.evidence["pairs"][:6]]
+        out += [(split, int(j), f"duplicate of {split}[{i}]") for i, j in f.evidence["pairs"][:6]]
+    for f in (f for f in findings if f.code == "train_test_overlap"):  # pairs: (val/test, train)
+        out += [(f.evidence["split"], int(i), f"duplicate of train[{j}]") for i, j in f.evidence["pairs"][:6]]
     seen, unique = set(), []
     for s in out:
         if (s[0], s[1]) not in seen:
