@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any, Callable
 
@@ -91,8 +92,6 @@ def batch_of(data: Any, limit: int = BATCH) -> tuple[Any, torch.Tensor]:
 
 
 def _output_width(model: torch.nn.Module, x: Any) -> int | None:
-    import copy
-
     probe = copy.deepcopy(model).eval()
     with torch.no_grad():
         out = forward(probe, map_tensors(x, lambda t: t[:2]))

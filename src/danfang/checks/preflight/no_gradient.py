@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import torch
-
 from danfang.checks.base import Check
 from danfang.checks.preflight._batch import forward
 from danfang.checks.preflight._context import PreflightContext, module_of
@@ -72,7 +70,7 @@ class NoGradient(Check):
         share = sum(sizes[p] for p in params) / max(total, 1)
         shown = ", ".join(f"`{m}`" for m in modules[:5]) + (" …" if len(modules) > 5 else "")
         text: dict[str, tuple[str, str, str]] = {
-            "cut": ("error", f"ran in the forward pass but got no gradient: the graph is cut between "
+            "cut": ("error", "ran in the forward pass but got no gradient: the graph is cut between "
                     "them and the loss",
                     "Remove the .detach() / torch.no_grad() / .data / .item() / numpy round trip on "
                     "their path to the loss, or freeze them on purpose with requires_grad_(False)."),
