@@ -20,6 +20,6 @@ def test_summary_shows_verdict_numbers_findings_and_paths(doctor_folder, healthy
     console = Console(record=True, width=120)
     print_summary(result, console)
     text = console.export_text()
-    assert "OVERFITTING" in text and "best epoch 12" in text
+    assert "OVERFITTING" in text and "best epoch 12" in text and "val acc at best" in text
     assert text.index("loss_nan") < text.index("overfitting  curves"), "errors come first"
     assert "Stop at epoch 7." in text and "report.html" in text and "findings.json" in text

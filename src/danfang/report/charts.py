@@ -32,9 +32,14 @@ def _marks(run: dict[str, Any], findings: list[Finding]) -> list[Mark]:
         marks.append(Mark(as_float(best["epoch"]), f"best {run.get('settings', {}).get('monitor', 'val_loss')}",
                           "#15803d"))
     for f in findings:
-        if f.phase == "curves" and f.epoch is not None and f.code != "still_improving" \
-                and not any(m.x == f.epoch for m in marks):
-            marks.append(Mark(float(f.epoch), f.code.replace("_", " "), "#c2410c"))
+        if f.phase != "curves" or f.epoch is None or f.code == "still_improving":
+            continue
+        label = f.code.replace("_", " ")
+        same = next((m for m in marks if m.x == f.epoch), None)
+        if same is not None:
+            same.label, same.color = f"{same.label} · {label}", "#c2410c"
+        else:
+            marks.append(Mark(float(f.epoch), label, "#c2410c"))
     return marks
 
 

@@ -41,9 +41,9 @@ class ReportInput:
         best = run.get("best") or {}
         if best:
             stats["best epoch"] = str(best.get("epoch"))
-            stats["best val loss"] = f"{as_float(best.get('val_loss')):.4g}"
+            stats["val loss at best"] = f"{as_float(best.get('val_loss')):.4g}"
             if best.get("val_acc") is not None:
-                stats["best val acc"] = f"{as_float(best['val_acc']):.4g}"
+                stats["val acc at best"] = f"{as_float(best['val_acc']):.4g}"
         test = run.get("test") or {}
         if test.get("test_acc") is not None:
             stats["test acc"] = f"{as_float(test['test_acc']):.4g}"

@@ -83,12 +83,12 @@ def _log_ticks(lo: float, hi: float) -> list[float]:
 
 
 def fmt(v: float) -> str:
-    if v == 0:
-        return "0"
-    if abs(v) >= 1e4 or abs(v) < 1e-3:
-        m, e = f"{v:.0e}".split("e")
-        return f"{m}e{int(e)}"
-    return f"{v:.4g}"
+    """A tick label: three significant digits, short exponents (``1e-4``, not ``1e-04``)."""
+    text = f"{v:.3g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text
 
 
 def _finite(v: float, log: bool) -> bool:
@@ -115,8 +115,9 @@ def render(chart: Chart) -> str:
     ty = (lambda v: math.log10(v)) if log else (lambda v: v)
     y0, y1 = chart.y_range or (min(ys), max(ys))
     y0, y1 = ty(y0), ty(y1)
-    if y1 - y0 < 1e-12:
-        y0, y1 = y0 - 0.5, y1 + 0.5
+    if y1 - y0 < 1e-12:  # a flat line: centre it in a +-10% window
+        half = 0.1 * abs(y0) or 0.5
+        y0, y1 = y0 - half, y1 + half
     pad = 0.05 * (y1 - y0)
     y0, y1 = (y0 - pad, y1 + pad) if not chart.y_range else (y0, y1)
 
