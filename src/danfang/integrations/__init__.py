@@ -1,0 +1,1 @@
+"""Integrations with other training frameworks (imported lazily; each needs its extra)."""

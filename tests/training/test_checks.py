@@ -1,0 +1,114 @@
+"""Every training check: a planted fault that must fire it and a healthy twin that must not,
+on synthetic probe histories, plus one contract test over all of them."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from danfang.checks import registered_checks
+from danfang.checks.training import ProbeHistory, TrainingCheck
+from danfang.findings import Finding
+from danfang.probes import QUANTITIES, ProbeSample
+
+NET = nn.Sequential(nn.Linear(10, 20), nn.ReLU(), nn.Linear(20, 20), nn.ReLU(), nn.Linear(20, 3))
+NAMES = [n for n, _ in NET.named_parameters()]
+
+
+def history(n: int, total_steps: int | None = None, **series) -> ProbeHistory:
+    """``n`` samples; each keyword is a function i -> value for that ProbeSample field."""
+    h = ProbeHistory(NET, total_steps)
+    for i in range(n):
+        h.add(ProbeSample(step=10 * (i + 1), epoch=i // 3, lr=0.1,
+                          **{k: f(i) for k, f in series.items()}))
+    return h
+
+
+def falling(i: int) -> float:
+    return 2.3 * 0.8 ** i
+
+
+def grads(first: float, last: float = 1.0):
+    return lambda i: {n: (first if n.startswith("0.") else last) for n in NAMES}
+
+
+def ratios(value: float):
+    return lambda i: {n: value for n in NAMES}
+
+
+def codes(h: ProbeHistory) -> set[str]:
+    return {f.code for cls in registered_checks("training") if issubclass(cls, TrainingCheck)
+            for f in cls().run(h)}
+
+
+HEALTHY = dict(loss=falling, grad_norm=grads(0.3, 1.0), update_ratio=ratios(1e-3),
+               dead_fraction=lambda i: {"1": 0.1, "3": 0.2}, saturated_fraction=lambda i: {})
+
+PLANTED = {
+    "loss_nan": dict(loss=lambda i: float("nan") if i == 9 else falling(i)),
+    "exploding_gradients": dict(grad_norm=lambda i: {n: 10.0 ** i for n in NAMES}),
+    "vanishing_gradients": dict(grad_norm=grads(1e-7), loss=lambda i: 2.3),
+    "dying_relu": dict(dead_fraction=lambda i: {"1": 0.1, "3": 0.95}),
+    "activation_saturation": dict(saturated_fraction=lambda i: {"1": 0.8}),
+    "update_ratio_high": dict(update_ratio=ratios(0.3)),
+    "update_ratio_low": dict(update_ratio=ratios(1e-7)),
+    "loss_oscillating": dict(loss=lambda i: 1.0 if i % 2 else 3.0),
+    "slow_convergence": dict(loss=lambda i: 2.3 - 0.001 * i),
+}
+
+
+def test_healthy_history_fires_nothing():
+    assert codes(history(10, **HEALTHY)) == set()
+
+
+@pytest.mark.parametrize("code", sorted(PLANTED))
+def test_planted_fault_fires_its_check(code):
+    found = codes(history(10, **{**HEALTHY, **PLANTED[code]}))
+    assert code in found
+
+
+def test_every_code_has_a_planted_case():
+    assert {cls.code for cls in registered_checks("training")} == set(PLANTED)
+
+
+@pytest.mark.parametrize("cls", registered_checks("training"), ids=lambda c: c.code)
+def test_contract(cls):
+    """Docstring sections, known quantities, quiet on a short history, stamped findings."""
+    doc = cls.__doc__ or ""
+    for part in ("Symptom", "Evidence", "Likely causes", "Fix"):
+        assert part in doc, f"{cls.__name__} docstring lacks {part}"
+    assert set(cls.requires) <= set(QUANTITIES) and cls.requires
+    assert cls().run(history(1, **HEALTHY)) == []
+    for f in cls().run(history(10, **{**HEALTHY, **PLANTED[cls.code]})):
+        assert isinstance(f, Finding) and f.phase == "training" and f.step == 100 and f.fix
+        assert f.evidence
+
+
+def test_dying_relu_names_the_layer():
+    from danfang.checks.training.dying_relu import DyingRelu
+
+    [f] = DyingRelu().run(history(5, **{**HEALTHY, **PLANTED["dying_relu"]}))
+    assert f.where == "3" and f.evidence["dead_fraction"] == [0.95] * 3
+
+
+def test_update_ratio_low_quiet_while_a_schedule_anneals():
+    late = history(10, total_steps=110, **{**HEALTHY, **PLANTED["update_ratio_low"]})
+    assert "update_ratio_low" not in codes(late)
+
+
+def test_oscillation_quiet_for_noise_near_a_converged_loss():
+    noisy = history(12, **{**HEALTHY, "loss": lambda i: 2.3 if i == 0 else (0.010 if i % 2 else 0.013)})
+    assert "loss_oscillating" not in codes(noisy)
+
+
+def test_vanishing_quiet_while_learning():
+    learning = history(10, **{**HEALTHY, "grad_norm": grads(1e-7)})
+    assert "vanishing_gradients" not in codes(learning)
+
+
+def test_exploding_fires_on_non_finite_gradients():
+    h = history(4, **{**HEALTHY, "grad_norm": lambda i: {n: (math.inf if i == 3 else 1.0) for n in NAMES}})
+    assert "exploding_gradients" in codes(h)
