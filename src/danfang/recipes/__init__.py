@@ -29,7 +29,7 @@ RECIPES: dict[str, Recipe] = {
     ]
 }
 
-DEFAULT = "one-cycle"
+DEFAULT = "sgd-cosine"
 
 
 def get_recipe(name: str | Recipe | None) -> Recipe:
