@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import torch
 
-from danfang.checks.preflight._context import NotApplicable
+from danfang.checks.preflight._context import NotApplicable, PreflightContext
 from danfang.data import call_model
 
 
@@ -35,6 +35,13 @@ def take(x: Any, idx: torch.Tensor) -> Any:
 def repeat_twice(x: Any) -> Any:
     """The batch followed by an exact copy of itself."""
     return map_tensors(x, lambda t: torch.cat([t, t]))
+
+
+def head(ctx: PreflightContext, n: int) -> tuple[Any, torch.Tensor]:
+    """The first ``n`` samples ``(x, y)`` of the context's batch (checks that keep a graph or
+    every activation use few samples, so a large model fits in memory)."""
+    idx = torch.arange(min(n, int(ctx.y.shape[0])))
+    return take(ctx.x, idx), ctx.y[idx.to(ctx.y.device)]
 
 
 def zeroed(x: Any) -> Any:

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from danfang.checks.preflight._batch import forward, primary_output, tensors_in
+from danfang.checks.preflight._batch import forward, head, primary_output, tensors_in
 from danfang.checks.preflight._context import PreflightContext
 from danfang.recipes.param_groups import NORM_TYPES
 
@@ -26,6 +26,8 @@ SATURATING = TANH_LIKE + SIGMOID_LIKE
 BATCHNORM = nn.modules.batchnorm._BatchNorm
 DROPOUT = nn.modules.dropout._DropoutNd
 NORMS = NORM_TYPES
+#: Samples in the traced pass: enough to judge output rows and saturation shares.
+SAMPLES = 64
 
 
 @dataclass
@@ -34,7 +36,7 @@ class Call:
 
     name: str
     module: nn.Module
-    output: torch.Tensor | None
+    output: torch.Tensor | None  # kept for saturating activations and the last call only
 
 
 @dataclass
@@ -75,13 +77,15 @@ def _trace(ctx: PreflightContext) -> Trace:
     calls: list[Call] = []
 
     def hook(module: nn.Module, _inputs: Any, output: Any) -> None:
+        if calls and not isinstance(calls[-1].module, SATURATING):
+            calls[-1].output = None  # keep only what checks read: memory stays small
         found = tensors_in(output) if not isinstance(output, torch.Tensor) else [output]
         calls.append(Call(names.get(module, "?"), module, found[0].detach() if found else None))
 
     handles = [m.register_forward_hook(hook) for m in model.modules() if not list(m.children())]
     try:
         with torch.no_grad():
-            out = forward(model, ctx.x)
+            out = forward(model, head(ctx, SAMPLES)[0])
     finally:
         for h in handles:
             h.remove()

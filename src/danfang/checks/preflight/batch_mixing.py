@@ -7,7 +7,7 @@ from typing import Any
 import torch
 
 from danfang.checks.base import Check
-from danfang.checks.preflight._batch import forward, map_tensors, take, tensors_in
+from danfang.checks.preflight._batch import forward, head, map_tensors, tensors_in
 from danfang.checks.preflight._context import NotApplicable, PreflightContext
 from danfang.findings import Finding
 
@@ -44,7 +44,7 @@ class BatchMixing(Check):
         if n < 2:
             raise NotApplicable("the batch holds a single sample")
         model = ctx.copy_model(train=False)
-        x = map_tensors(take(ctx.x, torch.arange(n)), lambda t: t.detach().clone())
+        x = map_tensors(head(ctx, n)[0], lambda t: t.detach().clone())
         leaves = _gradient_leaves(model, x)
         out = forward(model, x)
         if out.ndim == 0 or out.shape[0] != n:
@@ -54,7 +54,7 @@ class BatchMixing(Check):
         direction = torch.randn_like(out[i])
         (out[i] * direction).sum().backward()
         per_sample = torch.stack([
-            torch.stack([leaf.grad[j].abs().max() if leaf.grad is not None else torch.tensor(0.0)
+            torch.stack([leaf.grad[j].abs().max() if leaf.grad is not None else leaf.new_zeros(())
                          for leaf in leaves()]).max() for j in range(n)]).float()
         own = float(per_sample[i])
         others = torch.cat([per_sample[:i], per_sample[i + 1:]])

@@ -8,7 +8,7 @@ from typing import Any, Iterator
 import torch
 
 from danfang.checks.base import Check
-from danfang.checks.preflight._batch import forward, map_tensors, take
+from danfang.checks.preflight._batch import forward, head, map_tensors
 from danfang.checks.preflight._context import PreflightContext
 from danfang.findings import Finding
 
@@ -47,7 +47,7 @@ class GradcheckFailed(Check):
         model = ctx.copy_model(train=False)
         n = min(self.SAMPLES, int(ctx.y.shape[0]))
         with capture_functions() as captured, torch.no_grad():
-            forward(model, take(ctx.x, torch.arange(n)))
+            forward(model, head(ctx, n)[0])
         findings = []
         for fn, (args, kwargs) in captured.items():
             inputs = tuple(_double(a) for a in args)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from danfang.checks.base import Check
-from danfang.checks.preflight._batch import forward
+from danfang.checks.preflight._batch import forward, head
 from danfang.checks.preflight._context import PreflightContext, module_of
 from danfang.findings import Finding
 
@@ -15,7 +15,7 @@ class NoGradient(Check):
     random initialisation while the optimizer reports nothing wrong.
 
     **Evidence.** One forward and backward pass of the training loss on a copy of the model
-    (train mode); for every parameter with ``requires_grad=True``, whether its ``.grad`` is
+    (train mode, 32 samples); for every parameter with ``requires_grad=True``, whether its ``.grad`` is
     missing or exactly zero, and whether its module was called in the forward pass.
     Frozen parameters (``requires_grad=False``) are deliberate and ignored.
 
@@ -35,13 +35,17 @@ class NoGradient(Check):
 
     code = "no_gradient"
 
+    #: One backward pass needs a few samples, not the whole batch (it keeps the graph).
+    SAMPLES = 32
+
     def run(self, ctx: PreflightContext) -> list[Finding]:
         model = ctx.copy_model(train=True)
         called: set[str] = set()
         names = {m: n for n, m in model.named_modules()}
         hooks = [m.register_forward_hook(lambda m, i, o: called.add(names[m])) for m in model.modules()]
         try:
-            loss = ctx.loss_fn(forward(model, ctx.x), ctx.y)
+            x, y = head(ctx, self.SAMPLES)
+            loss = ctx.loss_fn(forward(model, x), y)
         finally:
             for h in hooks:
                 h.remove()
