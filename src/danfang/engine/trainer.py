@@ -8,6 +8,7 @@ killed run to the same result.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import math
@@ -207,9 +208,13 @@ class Trainer:
         return state
 
     # -- the loop --------------------------------------------------------------------------
+    def _precision(self, device: torch.device) -> Any:
+        """bf16 autocast when on; otherwise no context at all (a disabled autocast costs ~10 us a batch)."""
+        return torch.autocast(device.type, dtype=torch.bfloat16) if self.autocast else contextlib.nullcontext()
+
     def _forward_loss(self, state: State, batch: tuple) -> torch.Tensor:
         x, y = batch[0], batch[1]
-        with torch.autocast(state.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+        with self._precision(state.device):
             out = call_model(state.model, x)
             state.outputs = out
             if self.sample_loss is not None:
@@ -280,7 +285,7 @@ class Trainer:
         for batch in split.batches(ebs, shuffle=False):
             batch = self._prepare(batch[:2], state.device)
             x, y = batch
-            with torch.autocast(state.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+            with self._precision(state.device):
                 out = call_model(model, x)
                 loss = state.loss_fn(out, y)
             bs = batch_size_of(x)
