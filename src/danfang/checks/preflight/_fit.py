@@ -56,12 +56,13 @@ class FitResult:
         return (loss - self.floor) / max(self.baseline - self.floor, 1e-12)
 
 
-def overfit_batch(ctx: PreflightContext, zero_inputs: bool = False) -> FitResult:
-    """The (memoised) result of fitting the fixed small batch, with real or zeroed inputs."""
-    return ctx.memo(f"overfit:{zero_inputs}", lambda: _fit(ctx, zero_inputs))
+def overfit_batch(ctx: PreflightContext, zero_inputs: bool = False, steps: int = STEPS) -> FitResult:
+    """The (memoised) result of fitting the fixed small batch, with real or zeroed inputs,
+    for at most ``steps`` steps."""
+    return ctx.memo(f"overfit:{zero_inputs}:{steps}", lambda: _fit(ctx, zero_inputs, steps))
 
 
-def _fit(ctx: PreflightContext, zero_inputs: bool) -> FitResult:
+def _fit(ctx: PreflightContext, zero_inputs: bool, steps: int) -> FitResult:
     idx = stratified_indices(ctx.y, SAMPLES, ctx.classification)
     x, y = take(ctx.x, idx), ctx.y[idx.to(ctx.y.device)]
     if zero_inputs:
@@ -74,7 +75,7 @@ def _fit(ctx: PreflightContext, zero_inputs: bool) -> FitResult:
     losses: list[float] = []
     base = floor = 0.0
     start = time.perf_counter()
-    for step in range(STEPS):
+    for step in range(steps):
         if step and time.perf_counter() - start > TIME_BUDGET_S:
             return FitResult(losses, base, floor, timed_out=True)
         out = forward(model, x)

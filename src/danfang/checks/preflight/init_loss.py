@@ -7,7 +7,7 @@ import math
 import torch
 
 from danfang.checks.base import Check
-from danfang.checks.preflight._batch import forward
+from danfang.checks.preflight._batch import forward, head
 from danfang.checks.preflight._context import PreflightContext
 from danfang.checks.preflight._fit import baseline_loss
 from danfang.checks.preflight._trace import trace
@@ -22,7 +22,7 @@ class InitLossOff(Check):
     mean (Karpathy: "verify loss @ init"; CS231n: "look for correct loss at chance
     performance").
 
-    **Evidence.** The loss of a fresh copy of the model on up to 256 training samples (train
+    **Evidence.** The loss of a fresh copy of the model on up to 64 training samples (train
     mode, as the first step sees it) against ln C, or against the loss of the constant
     target-mean prediction. Both references go through the user's own loss, so a summed
     loss (``loss_reduction_sum``) is compared per sample, not flagged twice.
@@ -42,6 +42,10 @@ class InitLossOff(Check):
 
     code = "init_loss_off"
 
+    #: At init every sample's loss is close to ln C, so 64 samples pin the mean to a few
+    #: hundredths of a nat, far inside the thresholds.
+    SAMPLES = 64
+
     #: Excess nats tolerated above ln C, absolute and as a share of ln C.
     EXCESS_NATS, EXCESS_SHARE = 0.5, 0.25
     #: Regression: tolerated ratio to the loss of predicting the target mean.
@@ -49,9 +53,10 @@ class InitLossOff(Check):
 
     def run(self, ctx: PreflightContext) -> list[Finding]:
         model = ctx.copy_model(train=True)
+        x, y = head(ctx, self.SAMPLES)
         with torch.no_grad():
-            out = forward(model, ctx.x)
-            loss = float(ctx.loss_fn(out, ctx.y))
+            out = forward(model, x)
+            loss = float(ctx.loss_fn(out, y))
         final = trace(ctx).final_layer()
         where = final.name if final else None
         if not math.isfinite(loss):
@@ -59,17 +64,17 @@ class InitLossOff(Check):
                                  "Look for NaN/Inf in the inputs, a log of zero or a division in the "
                                  "model or the loss.", where=where, evidence={"loss": loss})]
         if ctx.classification:
-            return self._classification(ctx, loss, out, where)
-        return self._regression(ctx, loss, out, where)
+            return self._classification(ctx, loss, out, y, where)
+        return self._regression(ctx, loss, out, y, where)
 
-    def _classification(self, ctx: PreflightContext, loss: float, out: torch.Tensor,
+    def _classification(self, ctx: PreflightContext, loss: float, out: torch.Tensor, y: torch.Tensor,
                         where: str | None) -> list[Finding]:
         c = ctx.num_classes or (int(out.shape[1]) if out.ndim >= 2 else 0)
         if c < 2 or out.ndim < 2 or out.shape[1] != c:
             return []
         expected = math.log(c)
         with torch.no_grad():  # the loss of uniform predictions, through the user's own loss:
-            uniform = float(ctx.loss_fn(torch.full_like(out, -expected), ctx.y))  # ln C, or N ln C summed
+            uniform = float(ctx.loss_fn(torch.full_like(out, -expected), y))  # ln C, or N ln C summed
         scale = uniform / expected if uniform > 0 else 1.0
         per_sample = loss / scale
         if per_sample - expected <= max(self.EXCESS_NATS, self.EXCESS_SHARE * expected):
@@ -89,9 +94,9 @@ class InitLossOff(Check):
                                    "num_classes": c, "logit_std": float(out.float().std()),
                                    "suggested_bias": log_prior.tolist()})]
 
-    def _regression(self, ctx: PreflightContext, loss: float, out: torch.Tensor,
+    def _regression(self, ctx: PreflightContext, loss: float, out: torch.Tensor, y: torch.Tensor,
                     where: str | None) -> list[Finding]:
-        expected = baseline_loss(ctx, out, ctx.y)
+        expected = baseline_loss(ctx, out, y)
         if expected <= 0 or loss <= self.REGRESSION_RATIO * expected:
             return []
         mean = ctx.y.float().mean(0)

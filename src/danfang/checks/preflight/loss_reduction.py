@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from danfang.checks.base import Check
-from danfang.checks.preflight._batch import forward
+from danfang.checks.preflight._batch import forward, head
 from danfang.checks.preflight._context import NotApplicable, PreflightContext
 from danfang.findings import Finding
 
@@ -18,7 +18,7 @@ class LossReductionSum(Check):
     to the batch size: a batch-size change silently changes the learning rate, and the
     usual learning rates (3e-4 for Adam, 0.1 for SGD) are tuned for averaged losses.
 
-    **Evidence.** The model's outputs on the batch (eval mode, no gradient), and the loss
+    **Evidence.** The model's outputs on 16 samples (eval mode, no gradient), and the loss
     on those outputs versus on the same outputs and targets repeated twice. An averaged
     loss gives the same value (ratio 1), a summed one twice the value (ratio 2); the
     threshold is halfway, 1.5.
@@ -33,13 +33,15 @@ class LossReductionSum(Check):
     code = "loss_reduction_sum"
 
     THRESHOLD = 1.5
+    SAMPLES = 16  # the ratio is exact; a few samples suffice
 
     def run(self, ctx: PreflightContext) -> list[Finding]:
         model = ctx.copy_model(train=False)
+        x, y = head(ctx, self.SAMPLES)
         with torch.no_grad():
-            out = forward(model, ctx.x)
-            once = ctx.loss_fn(out, ctx.y)
-            twice = ctx.loss_fn(torch.cat([out, out]), torch.cat([ctx.y, ctx.y]))
+            out = forward(model, x)
+            once = ctx.loss_fn(out, y)
+            twice = ctx.loss_fn(torch.cat([out, out]), torch.cat([y, y]))
         if not isinstance(once, torch.Tensor) or once.numel() != 1:
             shape = tuple(once.shape) if isinstance(once, torch.Tensor) else type(once).__name__
             raise NotApplicable(f"the loss returns {shape}, not a scalar")
@@ -47,7 +49,7 @@ class LossReductionSum(Check):
         if once_v == 0 or not abs(twice_v / once_v) > self.THRESHOLD:
             return []
         ratio = twice_v / once_v
-        n = int(ctx.y.shape[0])
+        n = int(y.shape[0])
         name = type(ctx.loss_fn).__name__
         return [self.finding(
             "warning",
