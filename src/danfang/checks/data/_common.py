@@ -4,24 +4,19 @@
 splits) and computes, once and lazily, what several checks share: row hashes, a cheap
 embedding and nearest neighbours in it.
 
-The embedding: images are average-pooled to at most 16x16 per channel (near-duplicates
-survive downscaling, the cost drops 3-4x); tables are standardised per feature (so one
-feature in thousands does not decide every distance); then, when more than 64 features
-remain, a PCA fitted on (a sample of) the training split keeps 32 components. PCA is a
-contraction, so two inputs that are close stay close; 32 components keep most of the
-variance of image data sets (about 75 % on MNIST, enough for a 97 % nearest-neighbour
-classifier) and make a brute-force neighbour search of all 60,000 MNIST images a few
-seconds of matrix products.
+The embedding lives in ``_embedding``, the searches in ``_search``.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
+
+from danfang.checks.data._embedding import PCA_FIT_ROWS, fit_embedding, flat_features, input_kind
+from danfang.checks.data._search import close_pairs, knn, row_hashes
 
 #: Samples per split the audit reads at most. Array splits above this (and Dataset splits
 #: above DATASET_LIMIT, which must be decoded one by one) are audited on their first rows.
@@ -37,9 +32,6 @@ REFERENCE = 20_000
 #: one-pixel edit sits below 0.03. See :meth:`AuditContext.near_radius` for NEAR_NN.
 NEAR = 0.04
 NEAR_NN = 0.25
-MAX_PAIRS = 200_000
-PCA_ABOVE, PCA_DIM, PCA_FIT_ROWS = 64, 32, 20_000
-POOL_TO = 16
 
 
 @dataclass
@@ -68,153 +60,6 @@ def to_numpy(a: Any) -> np.ndarray | None:
         return np.asarray(a)
     except Exception:
         return None
-
-
-def input_kind(x: np.ndarray) -> str:
-    """``image`` for (N, C, H, W) and (N, H, W) with H, W >= 8; ``signal`` for (N, C<=8, L); else ``table``."""
-    if x.ndim == 4:
-        return "image"
-    if x.ndim == 3:
-        return "signal" if x.shape[1] <= 8 else "image"
-    return "table"
-
-
-def as_images(x: np.ndarray) -> np.ndarray:
-    """(N, C, H, W) view of image inputs."""
-    return x if x.ndim == 4 else x[:, None]
-
-
-def downscale(x: np.ndarray, side: int = POOL_TO) -> np.ndarray:
-    """Average-pool images so that no spatial side exceeds ``side`` (other kinds unchanged)."""
-    if input_kind(x) != "image":
-        return x
-    img = as_images(x)
-    f = int(np.ceil(max(img.shape[2:]) / side))
-    if f <= 1:
-        return img
-    t = torch.nn.functional.avg_pool2d(torch.from_numpy(np.ascontiguousarray(img, dtype=np.float32)),
-                                       f, f, ceil_mode=True)
-    return t.numpy()
-
-
-def row_hashes(x: np.ndarray) -> np.ndarray:
-    """A 16-byte digest of each sample's raw bytes (exact-duplicate detection)."""
-    rows = np.ascontiguousarray(x).reshape(len(x), -1).view(np.uint8)
-    return np.array([hashlib.blake2b(r.tobytes(), digest_size=16).digest() for r in rows], dtype="S16")
-
-
-def one_thread() -> Any:
-    """Run numpy/scikit-learn (BLAS, OpenMP) on one thread.
-
-    On a busy 2-core machine their spinning worker threads made a PCA of 20,000 MNIST
-    images 10x slower (2.3 s instead of 0.2 s) and the domain classifier 20x slower.
-    """
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(1)
-
-
-def flat_features(x: np.ndarray) -> np.ndarray:
-    """(n, d) float32 features of inputs: non-finite values zeroed, images downscaled."""
-    f = downscale(np.nan_to_num(x.astype(np.float32, copy=False), nan=0.0, posinf=0.0, neginf=0.0))
-    return f.reshape(len(f), -1).astype(np.float32, copy=False)
-
-
-def fit_embedding(rows: np.ndarray, *, standardise: bool) -> Callable[[np.ndarray], np.ndarray]:
-    """Fit the embedding (centre, maybe standardise, PCA above 64 features) on ``rows``."""
-    mean = rows.mean(0)
-    scale = rows.std(0) if standardise else np.ones_like(mean)
-    scale = np.where(scale > 1e-12, scale, 1.0).astype(np.float32)
-    pca = None
-    if rows.shape[1] > PCA_ABOVE:
-        from sklearn.decomposition import PCA
-
-        with one_thread():
-            pca = PCA(min(PCA_DIM, len(rows)), svd_solver="randomized", random_state=0).fit((rows - mean) / scale)
-
-    def embed(x: np.ndarray) -> np.ndarray:
-        z = (x - mean) / scale
-        if pca is not None:
-            with one_thread():
-                z = pca.transform(z)
-        return np.ascontiguousarray(z, dtype=np.float32)
-
-    return embed
-
-
-def knn(query: np.ndarray, base: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Euclidean k nearest neighbours of each query row among the ``base`` rows (brute force).
-
-    Returns (distances, indices into base), each (n_query, k), nearest first.
-    """
-    k = min(k, len(base))
-    q, b = torch.from_numpy(query), torch.from_numpy(base)
-    half_bn, qn = -0.5 * (b * b).sum(1), (q * q).sum(1)
-    chunk = max(256, 50_000_000 // max(len(b), 1))
-    dists, idxs = [], []
-    for s in range(0, len(q), chunk):
-        # score = q.b - |b|^2/2 = (|q|^2 - d^2)/2: one fused matrix product, larger is nearer
-        v, i = torch.topk(torch.addmm(half_bn[None, :], q[s:s + chunk], b.T), k, dim=1)
-        dists.append((qn[s:s + chunk, None] - 2.0 * v).clamp_min_(0).sqrt_())
-        idxs.append(i)
-    return torch.cat(dists).numpy(), torch.cat(idxs).numpy()
-
-
-def close_pairs(a: np.ndarray, b: np.ndarray, radius: float, *, same: bool) -> np.ndarray:
-    """All pairs (i, j) with ``|a[i] - b[j]| <= radius``: an exact fixed-radius search.
-
-    Both sets are sorted on their first coordinate (the first principal component when
-    the embedding is a PCA); a block of ``a`` is compared only with the window of ``b``
-    whose first coordinate lies within ``radius`` of the block's, since no pair outside
-    it can be closer. With the small radii used for near-duplicates the windows hold a
-    few percent of ``b``. ``same``: a and b are one set; only i < j is returned.
-    """
-    oa, ob = np.argsort(a[:, 0], kind="stable"), np.argsort(b[:, 0], kind="stable")
-    sa, sb = torch.from_numpy(a[oa]), torch.from_numpy(b[ob])
-    key = b[ob, 0]
-    half_bn = -0.5 * (sb * sb).sum(1)
-    found = []
-    for s in range(0, len(sa), 2048):
-        blk = sa[s:s + 2048]
-        lo = int(np.searchsorted(key, float(blk[:, 0].min()) - radius, "left"))
-        hi = int(np.searchsorted(key, float(blk[:, 0].max()) + radius, "right"))
-        if hi <= lo:
-            continue
-        # |a - b|^2 <= r^2  <=>  a.b - |b|^2/2 >= (|a|^2 - r^2)/2
-        score = torch.addmm(half_bn[None, lo:hi], blk, sb[lo:hi].T)
-        r, c = torch.nonzero(score >= 0.5 * ((blk * blk).sum(1)[:, None] - radius * radius), as_tuple=True)
-        found.append(np.stack([oa[s + r.numpy()], ob[lo + c.numpy()]], 1))
-        if sum(map(len, found)) > MAX_PAIRS:  # a degenerate data set: enough evidence
-            break
-    pairs = np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
-    if same:
-        pairs = pairs[pairs[:, 0] < pairs[:, 1]]
-    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
-
-
-def exact_pairs(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
-    """Pairs of equal hashes: (first occurrence, later copy) inside ``a`` when ``b`` is None,
-    else (i in a, j in b) for each ``a[i]`` found in ``b``. Shape (p, 2)."""
-    if b is None:
-        _, first, inverse = np.unique(a, return_index=True, return_inverse=True)
-        rep = first[inverse.ravel()]
-        idx = np.arange(len(a))
-        return np.stack([rep[rep != idx], idx[rep != idx]], 1)
-    order = np.argsort(b, kind="stable")
-    pos = np.clip(np.searchsorted(b[order], a), 0, max(len(b) - 1, 0))
-    hit = np.flatnonzero(b[order][pos] == a) if len(b) else np.zeros(0, dtype=np.int64)
-    return np.stack([hit, order[pos[hit]]], 1)
-
-
-def redundant(n: int, pairs: np.ndarray) -> int:
-    """Samples that are copies of another: N minus the number of groups the pairs join."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    if len(pairs) == 0:
-        return 0
-    g = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-    return int(n - connected_components(g, directed=False)[0])
 
 
 @dataclass
@@ -303,7 +148,7 @@ class AuditContext:
         the first bound alone would call a whole class "near".
         """
         def make() -> float:
-            d = self.train_neighbours()[0][:, 0]
+            d = self.train_neighbours()[0][:, :1].ravel()
             d = d[d > 0]
             nn = float(np.median(d)) if len(d) else float("inf")
             return min(NEAR * self.typical_distance(), NEAR_NN * nn)

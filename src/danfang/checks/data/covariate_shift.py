@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from danfang.checks.base import Check
-from danfang.checks.data._common import (PCA_FIT_ROWS, AuditContext, fit_embedding, flat_features, input_kind, one_thread,
-                                           to_numpy)
+from danfang.checks.data._common import AuditContext, to_numpy
+from danfang.checks.data._embedding import PCA_FIT_ROWS, fit_embedding, flat_features, input_kind, one_thread
 from danfang.findings import Finding
 
 #: Importance weights are clipped to this range (then rescaled to mean 1): one sample may
@@ -85,7 +85,7 @@ def weight_summary(w: np.ndarray) -> dict[str, float]:
 
 
 def importance_weights(x_train: Any, x_val: Any) -> tuple[np.ndarray, dict[str, Any]]:
-    """Covariate-shift importance weights for the training samples (D2L §4.9).
+    """Covariate-shift importance weights for the training samples (D2L, *Environment and Distribution Shift*).
 
     A logistic-regression domain classifier learns P(val | x) on :func:`domain_features`;
     a training sample's weight is
@@ -121,7 +121,7 @@ class CovariateShift(Check):
 
     **Fix:** re-split at random if both come from one pool; otherwise correct the
     training loss with importance weights, ``danfang fit --reweight`` (the covariate-shift
-    correction of D2L §4.9). Severity ``warning`` from AUC 0.65 — random splits of one
+    correction of D2L, *Environment and Distribution Shift*). Severity ``warning`` from AUC 0.65 — random splits of one
     pool measure 0.5 ± 0.02 at this size, and a shift that separates 65 % of pairs is
     large enough to change which model wins; ``info`` from 0.58.
     """

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from danfang.checks.base import Check
-from danfang.checks.data._common import NEAR, AuditContext, examples, exact_pairs, percent, redundant
+from danfang.checks.data._common import NEAR, AuditContext, examples, percent
+from danfang.checks.data._search import exact_pairs, redundant
 from danfang.findings import Finding
 
 

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from danfang.checks.base import Check
-from danfang.checks.data._common import AuditContext, input_kind
+from danfang.checks.data._common import AuditContext
+from danfang.checks.data._embedding import input_kind
 from danfang.findings import Finding
 
 

@@ -34,7 +34,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from danfang.checks.data._common import input_kind, to_numpy
+from danfang.checks.data._common import to_numpy
+from danfang.checks.data._embedding import input_kind
 from danfang.data import ArraySplit
 from danfang.findings import Finding
 
