@@ -82,3 +82,13 @@ def test_reads_a_run_json_history_with_status():
     hist = healthy_run()
     d = explain(hist, SETTINGS, status="finished", stop_reason=None)
     assert d.verdict == "healthy" and math.isfinite(hist[-1]["val_loss"])
+
+
+def test_a_budget_spent_in_the_last_planned_epoch_cut_nothing():
+    hist = healthy_run(8)
+    d = explain(hist, {**SETTINGS, "epochs": 8}, stopped_by_budget=True)
+    assert all(not f.evidence.get("stopped_by_budget") for f in d.findings)
+    from danfang.checks.curves import curves_from_history
+
+    assert not curves_from_history(hist, {**SETTINGS, "epochs": 8}, stopped_by_budget=True).cut_short
+    assert curves_from_history(hist, {**SETTINGS, "epochs": 20}, stopped_by_budget=True).cut_short

@@ -124,7 +124,9 @@ def curves_from_history(history: list[dict[str, Any]], settings: dict[str, Any],
     val = _column(history, "val_loss")
     status = str(context.get("status") or "")
     stop_reason = str(context.get("stop_reason") or "")
-    by_budget = bool(context.get("stopped_by_budget")) or "budget" in stop_reason
+    planned = settings.get("epochs")
+    by_budget = (bool(context.get("stopped_by_budget")) or "budget" in stop_reason) and \
+        (planned is None or len(history) < planned)  # a budget spent in the last epoch cut nothing
     task = settings.get("task") or ("classification" if _column(history, "val_acc") is not None else "regression")
     return Curves(
         epochs=_column(history, "epoch") if history else empty,
@@ -135,7 +137,7 @@ def curves_from_history(history: list[dict[str, Any]], settings: dict[str, Any],
         task=task,
         num_classes=context.get("num_classes") or settings.get("num_classes"),
         monitor=settings.get("monitor") or "val_loss",
-        planned_epochs=settings.get("epochs"),
+        planned_epochs=planned,
         stopped_by_budget=by_budget,
         stopped_early=status == "stopped_early" and not by_budget,
         baseline_loss=context.get("baseline_loss"),
