@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+import danfang
 from danfang.checks.preflight.batch_mixing import BatchMixing
 from danfang.checks.preflight.gradcheck import GradcheckFailed
 from danfang.checks.preflight.no_gradient import NoGradient
@@ -161,3 +162,17 @@ def test_gradcheck_failed_fires_on_a_wrong_custom_backward():
 def test_gradcheck_failed_is_quiet_on_a_correct_backward_and_without_custom_functions():
     assert run(GradcheckFailed, SwishNet(Swish), blobs()) == []
     assert run(GradcheckFailed, mlp(), blobs()) == []
+
+
+def test_a_fully_detached_output_gives_clear_findings_and_no_crash():
+    class AllDetached(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = mlp()
+
+        def forward(self, x):
+            return self.net(x).detach()
+
+    findings = danfang.preflight(AllDetached(), blobs())
+    assert sorted(codes(findings)) == ["cannot_overfit_batch", "no_gradient"]
+    assert all("could not run" not in f.message for f in findings)

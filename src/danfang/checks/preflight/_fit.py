@@ -41,6 +41,7 @@ class FitResult:
     baseline: float
     floor: float
     timed_out: bool = False
+    untrainable: bool = False  # the loss does not require grad
 
     @property
     def final(self) -> float:
@@ -83,6 +84,8 @@ def _fit(ctx: PreflightContext, zero_inputs: bool, steps: int) -> FitResult:
         if step == 0:
             base, floor = baseline_loss(ctx, out.detach(), y), loss_floor(ctx)
         losses.append(float(loss.detach()))
+        if not loss.requires_grad:  # nothing can train; no_gradient says why
+            return FitResult(losses, base, floor, untrainable=True)
         if not math.isfinite(losses[-1]) or losses[-1] - floor <= DONE * (base - floor):
             break
         opt.zero_grad(set_to_none=True)

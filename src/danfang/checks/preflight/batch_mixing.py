@@ -50,6 +50,8 @@ class BatchMixing(Check):
         if out.ndim == 0 or out.shape[0] != n:
             raise NotApplicable(f"the output has shape {tuple(out.shape)} for {n} samples; "
                                 "expected the batch dimension first")
+        if not out.requires_grad:
+            raise NotApplicable("no gradient flows from the output back to the input (see no_gradient)")
         i = self.PROBE
         direction = torch.randn_like(out[i])
         (out[i] * direction).sum().backward()

@@ -46,8 +46,8 @@ class InputIndependent(Check):
 
     def run(self, ctx: PreflightContext) -> list[Finding]:
         real = overfit_batch(ctx)
-        if real.diverged or real.residual() < self.ZERO_FITS - self.MARGIN:
-            return []  # quiet whatever zeros do (or: cannot_overfit_batch reports the divergence)
+        if real.diverged or real.untrainable or real.residual() < self.ZERO_FITS - self.MARGIN:
+            return []  # quiet whatever zeros do (cannot_overfit_batch reports the other two)
         zero = overfit_batch(ctx, zero_inputs=True, steps=len(real.losses))
         if zero.diverged:
             return []

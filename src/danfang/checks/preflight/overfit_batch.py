@@ -54,6 +54,12 @@ class CannotOverfitBatch(Check):
         residual = fit.residual()
         if residual <= self.MAX_RESIDUAL:
             return []
+        if fit.untrainable:
+            return [self.finding(
+                "error", f"The model cannot fit even one batch of {SAMPLES} samples: its loss "
+                f"({fit.final:.4g}) does not require grad, so no step can change it.",
+                "Remove the torch.no_grad()/detach()/.item() between the parameters and the loss "
+                "(see the no_gradient finding).", evidence={**evidence, "residual": residual})]
         if fit.timed_out:
             return [self.finding(
                 "info", f"Inconclusive: fitting one batch of {SAMPLES} samples ran out of its time "
