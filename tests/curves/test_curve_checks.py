@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from synthetic_curves import SETTINGS, decay, healthy_run, history
 from danfang.checks import registered_checks
-from danfang.checks.curves import diagnose, explain
+from danfang.checks.curves import diagnose
 
 
 def codes(hist, settings=SETTINGS, **ctx):
@@ -49,7 +48,6 @@ def test_overfitting_by_accuracy_when_loss_is_flat():
 
 
 def test_overfitting_needs_train_still_improving():
-    n = 30
     train = np.concatenate([decay(2.0, 0.5, 10, rate=8), np.full(20, 0.5)])
     val = np.concatenate([decay(2.0, 1.2, 10, rate=3), 1.2 + 0.04 * np.arange(1, 21)])
     assert "overfitting" not in codes(history(train, val))

@@ -58,7 +58,6 @@ def test_short_curve_is_inconclusive():
 
 
 def test_short_noisy_curves_are_inconclusive_not_a_guess():
-    rng = np.random.default_rng(0)
     for seed in range(20):
         rng = np.random.default_rng(seed)
         n = int(rng.integers(5, 9))

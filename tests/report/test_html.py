@@ -90,3 +90,10 @@ def test_fit_cli_writes_a_report_with_the_data_view(healthy_job, tmp_path):
     assert_self_contained(page)
     assert "Inconclusive" in page and "Only 3 epoch(s)" in page and "Learning curves" in page
     assert (out / "data_view.json").exists()
+
+
+def test_doctor_folder_without_a_run_still_renders(tmp_path):
+    folder = write_doctor_folder(tmp_path / "d", signal_view())
+    (folder / "run" / "run.json").unlink()
+    page = html_of(folder)
+    assert "Healthy" in page and "Learning curves" not in page and 'class="signals"' in page

@@ -23,3 +23,13 @@ def test_summary_shows_verdict_numbers_findings_and_paths(doctor_folder, healthy
     assert "OVERFITTING" in text and "best epoch 12" in text and "val acc at best" in text
     assert text.index("loss_nan") < text.index("overfitting  curves"), "errors come first"
     assert "Stop at epoch 7." in text and "report.html" in text and "findings.json" in text
+
+
+def test_summary_without_written_files_still_prints(tmp_path, healthy_job):
+    from danfang.job import load_job
+
+    result = DoctorResult(load_job(healthy_job), tmp_path, "inconclusive", [])
+    console = Console(record=True, width=100)
+    print_summary(result, console)
+    text = console.export_text()
+    assert "INCONCLUSIVE" in text and "nothing looks wrong" in text

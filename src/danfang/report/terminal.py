@@ -47,11 +47,15 @@ def findings_table(findings: list) -> Table:
 
 def print_summary(result: Any, console: Console) -> None:
     """Print a :class:`danfang.doctor.DoctorResult` as the report's first screen."""
+    from danfang.errors import RunDirError
     from danfang.report.load import load_report_input
 
-    shown = load_report_input(result.out, build_data_view=False)
-    numbers = " · ".join(f"{k} {v}" for k, v in shown.key_numbers().items())
-    console.print(verdict_panel(result.verdict, shown.reason, numbers, f"danfang doctor · {result.job.path}"))
+    try:  # read back what the report shows, so both say the same
+        shown = load_report_input(result.out, build_data_view=False)
+        reason, numbers = shown.reason, " · ".join(f"{k} {v}" for k, v in shown.key_numbers().items())
+    except RunDirError:
+        reason, numbers = "", ""
+    console.print(verdict_panel(result.verdict, reason, numbers, f"danfang doctor · {result.job.path}"))
     for note in result.notes:
         console.print(f"[dim]note:[/] {note}", highlight=False)
     if result.findings:
