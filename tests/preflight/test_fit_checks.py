@@ -92,3 +92,14 @@ def test_a_fit_cut_short_by_its_time_budget_is_inconclusive_not_an_error(monkeyp
     assert "Inconclusive" in findings[0].message and findings[0].evidence["steps"] == 1
     findings = run(InputIndependent, IgnoresInput(), blobs())
     assert [(f.code, f.severity) for f in findings] == [("input_independent", "info")]
+
+
+def test_a_slow_but_still_falling_fit_is_inconclusive_not_an_error():
+    """A tiny per-pixel classifier needs ~2000 steps to memorise 16 images, but learns steadily."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 3, 8, 8, generator=g)
+    y = (x[:, 0] > 0).long() + (x[:, 1] > 0).long()
+    segmenter = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.Conv2d(8, 4, 1))
+    findings = run(CannotOverfitBatch, segmenter, (x, y))
+    assert [(f.code, f.severity) for f in findings] == [("cannot_overfit_batch", "info")]
+    assert "slow, not stuck" in findings[0].message and findings[0].evidence["recent_drop"] > 0.1

@@ -51,6 +51,12 @@ class FitResult:
     def diverged(self) -> bool:
         return not math.isfinite(self.final)
 
+    def recent_drop(self) -> float:
+        """Share of the loss above the floor removed over the last quarter of the steps:
+        about 0 for a fit that is stuck, 0.2-0.3 for one that is slow but still learning."""
+        start = self.losses[len(self.losses) * 3 // 4]
+        return (start - self.final) / max(start - self.floor, 1e-12)
+
     def residual(self, loss: float | None = None) -> float:
         """How much of the baseline loss is left: 0 = at the floor, 1 = no better than a constant."""
         loss = self.final if loss is None else loss
