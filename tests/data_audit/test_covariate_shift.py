@@ -36,3 +36,10 @@ def test_importance_weights_are_flat_without_shift():
     w, info = importance_weights(xt[:700], xt[700:])
     assert info["domain_auc"] < 0.6
     assert info["effective_sample_fraction"] > 0.8
+
+
+def test_a_tiny_val_split_needs_a_significant_auc():
+    (x, y), _ = healthy_splits()
+    for seed in range(5):  # 20 val samples from the same pool: AUC noise is about +-0.07
+        xv, yv = blobs(20, seed=100 + seed)
+        assert not [f for f in of(audit((x, y), (xv, yv)), "covariate_shift") if f.severity != "info"]

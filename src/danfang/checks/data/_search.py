@@ -9,6 +9,8 @@ import torch
 
 #: Pair searches stop collecting beyond this many pairs (a degenerate data set).
 MAX_PAIRS = 200_000
+#: Entries of one block of scores (float32): 25M = 100 MB at a time.
+SCORES = 25_000_000
 
 
 def row_hashes(x: np.ndarray) -> np.ndarray:
@@ -25,7 +27,7 @@ def knn(query: np.ndarray, base: np.ndarray, k: int) -> tuple[np.ndarray, np.nda
     k = min(k, len(base))
     q, b = torch.from_numpy(query), torch.from_numpy(base)
     half_bn, qn = -0.5 * (b * b).sum(1), (q * q).sum(1)
-    chunk = max(256, 50_000_000 // max(len(b), 1))
+    chunk = max(64, SCORES // max(len(b), 1))
     dists, idxs = [], []
     for s in range(0, len(q), chunk):
         # score = q.b - |b|^2/2 = (|q|^2 - d^2)/2: one fused matrix product, larger is nearer
@@ -48,17 +50,23 @@ def close_pairs(a: np.ndarray, b: np.ndarray, radius: float, *, same: bool) -> n
     sa, sb = torch.from_numpy(a[oa]), torch.from_numpy(b[ob])
     key = b[ob, 0]
     half_bn = -0.5 * (sb * sb).sum(1)
-    found = []
-    for s in range(0, len(sa), 2048):
-        blk = sa[s:s + 2048]
-        lo = int(np.searchsorted(key, float(blk[:, 0].min()) - radius, "left"))
-        hi = int(np.searchsorted(key, float(blk[:, 0].max()) + radius, "right"))
+    found, s = [], 0
+    while s < len(sa):
+        rows = 2048
+        while True:  # shrink the block until its score matrix stays under SCORES entries
+            blk = sa[s:s + rows]
+            lo = int(np.searchsorted(key, float(blk[:, 0].min()) - radius, "left"))
+            hi = int(np.searchsorted(key, float(blk[:, 0].max()) + radius, "right"))
+            if rows <= 64 or len(blk) * (hi - lo) <= SCORES:
+                break
+            rows //= 2
+        start, s = s, s + len(blk)
         if hi <= lo:
             continue
         # |a - b|^2 <= r^2  <=>  a.b - |b|^2/2 >= (|a|^2 - r^2)/2
         score = torch.addmm(half_bn[None, lo:hi], blk, sb[lo:hi].T)
         r, c = torch.nonzero(score >= 0.5 * ((blk * blk).sum(1)[:, None] - radius * radius), as_tuple=True)
-        found.append(np.stack([oa[s + r.numpy()], ob[lo + c.numpy()]], 1))
+        found.append(np.stack([oa[start + r.numpy()], ob[lo + c.numpy()]], 1))
         if sum(map(len, found)) > MAX_PAIRS:  # a degenerate data set: enough evidence
             break
     pairs = np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)

@@ -123,12 +123,14 @@ class CovariateShift(Check):
     training loss with importance weights, ``danfang fit --reweight`` (the covariate-shift
     correction of D2L, *Environment and Distribution Shift*). Severity ``warning`` from AUC 0.65 — random splits of one
     pool measure 0.5 ± 0.02 at this size, and a shift that separates 65 % of pairs is
-    large enough to change which model wins; ``info`` from 0.58.
+    large enough to change which model wins; ``info`` from 0.58. Small splits must also
+    clear 0.5 by 4 standard errors of the AUC of two indistinguishable sets
+    (Hanley & McNeil: sqrt((n1 + n2 + 1) / (12 n1 n2)); 0.07 for 20 val samples).
     """
 
     code = "covariate_shift"
     ROWS = 5000
-    WARN_AUC, INFO_AUC = 0.65, 0.58
+    WARN_AUC, INFO_AUC, SIGNIFICANCE = 0.65, 0.58, 4.0
 
     def run(self, ctx: AuditContext) -> list[Finding]:
         if "val" not in ctx.splits or not ctx.has_inputs or min(len(ctx.train), len(ctx.splits["val"])) < 20:
@@ -137,7 +139,8 @@ class CovariateShift(Check):
         rows = {name: np.sort(rng.permutation(len(ctx.splits[name]))[:self.ROWS]) for name in ("train", "val")}
         ft, fv = domain_features(ctx.train.x[rows["train"]], ctx.splits["val"].x[rows["val"]])
         _, auc = domain_scores(ft, fv)
-        if auc < self.INFO_AUC:
+        null_se = float(np.sqrt((len(ft) + len(fv) + 1) / (12 * len(ft) * len(fv))))
+        if auc < self.INFO_AUC or auc - 0.5 < self.SIGNIFICANCE * null_se:
             return []
         p, _ = domain_scores(ft, fv, smooth=True)
         w = weights_from_scores(p[:len(ft)], len(ft), len(fv))
@@ -151,7 +154,7 @@ class CovariateShift(Check):
             f"loss by importance weights: danfang fit --reweight (β = p/(1−p), clipped to {list(CLIP)}, "
             f"here {w.min():.2g}..{w.max():.2g}).",
             where="train/val",
-            evidence={"domain_auc": auc, "rows": {k: int(len(v)) for k, v in rows.items()},
+            evidence={"domain_auc": auc, "null_auc_se": null_se, "rows": {k: int(len(v)) for k, v in rows.items()},
                       "separating_features": top, "weights": weight_summary(w)})]
 
     @staticmethod
