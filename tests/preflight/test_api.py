@@ -46,5 +46,8 @@ def test_preflight_rejects_what_it_cannot_read_with_a_clear_message():
         danfang.preflight(mlp(), "data.csv")
     with pytest.raises(UsageError, match="nn.Module"):
         danfang.preflight(lambda x: x, blobs())
+    dict_batches = torch.utils.data.DataLoader([{"x": torch.zeros(3), "y": 1}] * 4, batch_size=2)
+    with pytest.raises(UsageError, match=r"\(x, y\)"):
+        danfang.preflight(mlp(), dict_batches)
     with pytest.raises(UsageError, match="monitr"):
         danfang.preflight(mlp(), blobs(), settings={"monitr": "val_acc"})

@@ -72,6 +72,9 @@ def batch_of(data: Any, limit: int = BATCH) -> tuple[Any, torch.Tensor]:
     if isinstance(data, torch.utils.data.DataLoader):
         xs, ys, n = [], [], 0
         for batch in data:
+            if not isinstance(batch, (tuple, list)) or len(batch) < 2:
+                raise UsageError("preflight(data=DataLoader) needs batches of (x, y); got a "
+                                 f"{type(batch).__name__}. Pass (X, y) tensors instead.")
             xb, yb = batch[0], batch[1]
             xs.append(xb)
             ys.append(as_tensor(yb))
