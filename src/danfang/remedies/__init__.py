@@ -22,6 +22,7 @@ from danfang.remedies.reinit import Reinitialise
 from danfang.remedies.rollback import RollbackLowerLR
 from danfang.remedies.swap_activation import SwapActivation
 from danfang.remedies.warmup import Warmup
+from danfang.remedies.weight_decay import ReduceWeightDecay
 
 
 def default_plan() -> dict[str, list[Remedy]]:
@@ -29,19 +30,19 @@ def default_plan() -> dict[str, list[Remedy]]:
     findings fire at once (divergence first, then structure, then the learning rate)."""
     lower, raise_, rollback = ScaleLR(0.1), ScaleLR(10.0), RollbackLowerLR()
     reinit, plateau, floor, adamw = Reinitialise(), FixPlateauSchedule(), LRFloor(), SwitchToAdamW()
-    bad_init = Reinitialise(only_bad_init=True)
+    bad_init, decay = Reinitialise(only_bad_init=True), ReduceWeightDecay()
     to_relu = SwapActivation("swap_to_relu", (nn.Sigmoid, nn.Tanh), nn.ReLU, reinit=True)
     to_leaky = SwapActivation("swap_to_leaky_relu", (nn.ReLU, nn.ReLU6), lambda: nn.LeakyReLU(0.01))
     return {
         "loss_nan": [bad_init, rollback],
         "exploding_gradients": [bad_init, rollback, ClipGradients(), Warmup()],
-        "update_ratio_high": [adamw, lower],
+        "update_ratio_high": [decay, adamw, lower],
         "loss_oscillating": [lower],
         "dying_relu": [reinit, to_leaky, lower],
         "vanishing_gradients": [reinit, to_relu],
         "activation_saturation": [reinit, to_relu],
-        "update_ratio_low": [plateau, floor, adamw, raise_],
-        "slow_convergence": [plateau, floor, adamw, raise_, reinit],
+        "update_ratio_low": [plateau, floor, decay, adamw, raise_],
+        "slow_convergence": [plateau, floor, decay, adamw, raise_, reinit],
     }
 
 
@@ -50,6 +51,6 @@ def repair_callbacks(settings: dict[str, Any]) -> list:
     return [Repairer(default_plan(), always=[NanGuard()])]
 
 
-__all__ = ["ClipGradients", "FixPlateauSchedule", "LRFloor", "NanGuard", "Reinitialise", "Remedy",
+__all__ = ["ClipGradients", "FixPlateauSchedule", "LRFloor", "NanGuard", "ReduceWeightDecay", "Reinitialise", "Remedy",
            "Repairer", "RollbackLowerLR", "ScaleLR", "SwapActivation", "SwitchToAdamW", "Warmup",
            "default_plan", "repair_callbacks"]

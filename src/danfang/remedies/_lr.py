@@ -22,6 +22,20 @@ def scale_lr(optimizer: torch.optim.Optimizer, scheduler: Any, factor: float) ->
     return [float(g["lr"]) for g in optimizer.param_groups]
 
 
+def current_ratio(state: Any) -> float | None:
+    """The latest median update ratio the training monitor measured (None when unknown)."""
+    from danfang.checks.training._callback import HISTORY
+
+    history = state.extras.get(HISTORY)
+    if history is None:
+        return None
+    for sample in reversed(history.samples):
+        ratio = history.median_weight_ratio(sample)
+        if ratio is not None:
+            return ratio
+    return None
+
+
 def uses_weight_decay(optimizer: torch.optim.Optimizer) -> float:
     """The largest ``lr x weight_decay`` over the parameter groups (the decay per step)."""
     return max((float(g.get("weight_decay", 0.0)) * float(g["lr"]) for g in optimizer.param_groups), default=0.0)

@@ -11,6 +11,7 @@ from danfang.engine.callback import Callback
 from danfang.engine.state import State
 from danfang.findings import Finding
 from danfang.remedies._base import Remedy
+from danfang.remedies._lr import current_ratio
 from danfang.remedies._snapshot import Snapshot, capture, restore
 
 
@@ -23,17 +24,6 @@ class Trial:
     loss_before: float | None
     ratio_before: float | None
     waited: int = 0
-
-
-def _ratio(state: State) -> float | None:
-    history = state.extras.get(HISTORY)
-    if history is None or not history.samples:
-        return None
-    for sample in reversed(history.samples):
-        ratio = history.median_weight_ratio(sample)
-        if ratio is not None:
-            return ratio
-    return None
 
 
 def _recent_loss(state: State, n: int = 3) -> float | None:
@@ -84,7 +74,7 @@ class Repairer(Callback):
         if alerts is None or alerts is self._seen:
             return
         self._seen = alerts
-        if any(f.severity == "error" for f in alerts):
+        if alerts:  # an epoch with any alert is no "last good state" to roll back to
             self._epoch_ok = False
         self._react(state, alerts)
 
@@ -117,7 +107,7 @@ class Repairer(Callback):
         still = any(f.code == trial.finding.code for f in alerts)
         finite = loss is not None and math.isfinite(loss)
         gained = finite and (before is None or not math.isfinite(before) or loss < (1 - self.min_gain) * before)
-        ratio, ratio_before = _ratio(state), trial.ratio_before
+        ratio, ratio_before = current_ratio(state), trial.ratio_before
         moved = bool(trial.remedy.direction and ratio and ratio_before
                      and (ratio / ratio_before) ** trial.remedy.direction >= 3.0)
         helped = finite and (gained or moved or not still)
@@ -146,7 +136,7 @@ class Repairer(Callback):
 
     def _apply(self, state: State, remedy: Remedy, finding: Finding) -> None:
         before = capture(state)
-        loss_before, ratio_before = _recent_loss(state), _ratio(state)
+        loss_before, ratio_before = _recent_loss(state), current_ratio(state)
         self.uses[remedy.name] = self.uses.get(remedy.name, 0) + 1
         change = remedy.apply(state, finding, self)
         where = f" at {finding.where}" if finding.where else ""

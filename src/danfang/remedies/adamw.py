@@ -10,6 +10,7 @@ from danfang.engine.state import State
 from danfang.findings import Finding
 from danfang.remedies._base import Remedy
 from danfang.remedies._lr import uses_weight_decay
+from danfang.remedies.weight_decay import CRUSHING, restore_if_crushed
 
 
 class SwitchToAdamW(Remedy):
@@ -27,17 +28,13 @@ class SwitchToAdamW(Remedy):
 
     def applies(self, state: State, finding: Finding, repairer: Any) -> bool:
         opt = state.optimizer
-        crushing = uses_weight_decay(opt) > 1e-4
+        crushing = uses_weight_decay(opt) > CRUSHING
         crawling = isinstance(opt, torch.optim.SGD) and not opt.param_groups[0].get("momentum")
         return crushing or crawling
 
     def apply(self, state: State, finding: Finding, repairer: Any) -> dict[str, Any]:
         old = state.optimizer
-        norm = lambda weights: sum(float(v.float().norm()) ** 2 for k, v in weights.items()  # noqa: E731
-                                   if k.endswith("weight")) ** 0.5
-        crushed = norm(state.model.state_dict()) < 0.25 * norm(repairer.initial.model)
-        if crushed:  # the decay has already destroyed the weights: start them again
-            state.model.load_state_dict(repairer.initial.model)
+        crushed = restore_if_crushed(state, repairer)
         groups = [{"params": g["params"],
                    "weight_decay": self.weight_decay if g.get("weight_decay", 0) else 0.0} for g in old.param_groups]
         new = torch.optim.AdamW(groups, lr=self.lr)

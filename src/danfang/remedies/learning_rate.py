@@ -9,7 +9,7 @@ from typing import Any
 from danfang.engine.state import State
 from danfang.findings import Finding
 from danfang.remedies._base import Remedy
-from danfang.remedies._lr import scale_lr
+from danfang.remedies._lr import current_ratio, scale_lr
 
 
 class ScaleLR(Remedy):
@@ -28,6 +28,14 @@ class ScaleLR(Remedy):
         self.name = "lower_lr" if factor < 1 else "raise_lr"
         self.direction = -1 if factor < 1 else 1
         self.changes = f"learning rate x{factor:g} (optimizer groups and schedule)"
+
+    def applies(self, state: State, finding: Finding, repairer: Any) -> bool:
+        """Raising needs evidence that the steps are too small (a median update ratio under
+        the target, or none measured); lowering always fits its findings."""
+        if self.factor < 1:
+            return True
+        ratio = current_ratio(state)
+        return ratio is None or ratio < self.target
 
     def apply(self, state: State, finding: Finding, repairer: Any) -> dict[str, Any]:
         factor = self.factor

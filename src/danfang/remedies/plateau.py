@@ -22,7 +22,7 @@ class FixPlateauSchedule(Remedy):
     name = "fix_plateau_schedule"
     changes = "ReduceLROnPlateau: mode from the monitored metric, min_lr floor, LR restored"
 
-    def __init__(self, floor: float = 0.01) -> None:
+    def __init__(self, floor: float = 0.1) -> None:
         self.floor = floor
 
     def applies(self, state: State, finding: Finding, repairer: Any) -> bool:

@@ -14,7 +14,8 @@ from danfang.remedies._snapshot import restore
 
 class RollbackLowerLR(Remedy):
     """For a run that diverged (NaN loss, exploding gradients): restore the weights, optimizer
-    and schedule of the last good epoch end (or the start), then LR x ``factor``."""
+    and schedule of the last good epoch end (or the start), then set the LR to ``factor``
+    x the LR in use before the rollback (so repeated rollbacks keep lowering it)."""
 
     name = "rollback_lower_lr"
     max_uses = 5
@@ -27,7 +28,7 @@ class RollbackLowerLR(Remedy):
         good = repairer.good
         lr_before = state.lr
         restore(state, good)
-        lr_good = state.lr
-        after = scale_lr(state.optimizer, state.scheduler, self.factor)
-        return {"rolled_back_to_step": good.step, "lr": [lr_before if math.isfinite(lr_before) else None,
-                                                          lr_good, after[0]]}
+        # cumulative: x factor of the LR in use, not of the (higher) LR the snapshot kept
+        target = (lr_before if math.isfinite(lr_before) else state.lr) * self.factor
+        after = scale_lr(state.optimizer, state.scheduler, target / state.lr)
+        return {"rolled_back_to_step": good.step, "lr": [lr_before, after[0]]}

@@ -7,8 +7,8 @@ from danfang.checks.training._update_ratio import UpdateRatioCheck
 
 
 class UpdateRatioLow(UpdateRatioCheck):
-    """Symptom: the median ‖Δw‖/‖w‖ over weight tensors stays below 1e-5 (100x under CS231n's
-    ~1e-3) for 3 probe steps, before the last ``anneal`` (25%) of the planned steps, where a
+    """Symptom: the median ‖Δw‖/‖w‖ over weight tensors stays below 3e-5 (30x under CS231n's
+    ~1e-3; Adam fine-tuning at lr 1e-5 sits near 1e-4) for 3 probe steps, before the last ``anneal`` (25%) of the planned steps, where a
     schedule legitimately takes the LR towards zero.
 
     Evidence: the median ratio per probe step, the tensor with the smallest ratio, the LR.
@@ -21,7 +21,7 @@ class UpdateRatioLow(UpdateRatioCheck):
     """
 
     code = "update_ratio_low"
-    bound = 1e-5
+    bound = 3e-5
     side = "below"
     sustain = 3
     anneal = 0.25
