@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import torch
 
 from danfang.checks.data import audit_job
 from danfang.checks.data.views import data_view
@@ -57,3 +58,21 @@ def test_table_view_of_the_healthy_job(healthy_job):
     v = data_view(job, audit_job(job))
     assert v["kind"] == "table" and v["shape"] == [8]
     assert sorted(v["classes"]) == ["0", "1", "2"] and v["suspicious"] == []
+
+
+def test_dict_inputs_and_failures_give_the_empty_view(healthy_job):
+    from danfang.data import DatasetSplit
+
+    class Dicts(torch.utils.data.Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return {"a": torch.zeros(3)}, 0
+
+    job = load_job(healthy_job)
+    job.splits.train = DatasetSplit(Dicts())
+    assert data_view(job, []) == {"kind": "none", "shape": [], "classes": {}, "suspicious": []}
+    job.splits.train = None
+    v = data_view(job, [])
+    assert v["kind"] == "none" and "error" in v

@@ -98,7 +98,7 @@ class AuditContext:
         return self._cached(f"hash:{name}", lambda: row_hashes(self.splits[name].x))
 
     def embedding(self, name: str) -> np.ndarray:
-        """(n, d) float32 embedding of a split's inputs (see the module docstring)."""
+        """(n, d) float32 embedding of a split's inputs (``_embedding``), fitted on train."""
         return self._cached(f"emb:{name}", lambda: self._embed()[name])
 
     def _embed(self) -> dict[str, np.ndarray]:

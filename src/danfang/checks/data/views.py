@@ -24,7 +24,8 @@
   inside val) and ``train_test_overlap`` ("duplicate of train[j]", with ``split`` "val" or
   "test").
 - inputs that are not one tensor (dicts, tuples) give ``{"kind": "none", "shape": [],
-  "classes": {}, "suspicious": []}``.
+  "classes": {}, "suspicious": []}``; so does a failure while building the view, with an
+  extra ``"error"`` message.
 """
 
 from __future__ import annotations
@@ -89,7 +90,18 @@ def _suspects(findings: list[Finding]) -> list[tuple[str, int, str]]:
 
 
 def data_view(job: Any, findings: list[Finding]) -> dict[str, Any]:
-    """Examples per class and the suspicious samples of ``job``'s data, for the report."""
+    """Examples per class and the suspicious samples of ``job``'s data, for the report.
+
+    Never raises: a failure gives the empty view with an ``"error"`` message, so that the
+    doctor goes on.
+    """
+    try:
+        return _view(job, findings)
+    except Exception as exc:
+        return {**EMPTY, "error": f"{type(exc).__name__}: {exc}"}
+
+
+def _view(job: Any, findings: list[Finding]) -> dict[str, Any]:
     train = job.splits.train
     first = _sample(train, 0)
     if first is None:
