@@ -46,7 +46,9 @@ class ClassImbalance(Check):
         weights = np.where(counts > 0, len(y) / (c * np.maximum(counts, 1)), 0.0)
         rare = int(np.argmin(np.where(counts > 0, counts, counts.max() + 1)))
         often = int(np.argmax(counts))
-        gone = f"; classes {missing} have no training sample" if missing else ""
+        parts = [f"class {often} has {counts[often]} samples, class {rare} {counts[rare]} (ratio {ratio:.1f})"]
+        if missing:
+            parts.append(f"classes {missing} have no training sample")
         evidence = {"counts": counts.tolist(), "ratio": ratio, "missing": missing,
                     "class_weights": np.round(weights, 4).tolist(),
                     "sampler_weight_per_class": np.round(1.0 / np.maximum(counts, 1), 8).tolist()}
@@ -56,8 +58,7 @@ class ClassImbalance(Check):
         w = ", ".join(f"{v:.3g}" for v in weights)
         return [self.finding(
             "warning",
-            f"train classes are imbalanced: class {often} has {counts[often]} samples, class {rare} "
-            f"{counts[rare]} (ratio {ratio:.1f}){gone}.",
+            f"train classes are imbalanced: {'; '.join(parts[int(ratio < self.RATIO):])}.",
             f"Weight the loss with CrossEntropyLoss(weight=torch.tensor([{w}])) (w_c = N/(C n_c)), "
             f"or sample batches with WeightedRandomSampler(1/n_{{y_i}}); report balanced accuracy."
             + (" Collect samples of the missing classes." if missing else ""),

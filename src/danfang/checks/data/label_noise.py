@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from danfang.checks.base import Check
@@ -64,7 +66,9 @@ class LabelNoise(Check):
         probs = neighbour_probabilities(labels[idx], len(present))
         from cleanlab.filter import find_label_issues
 
-        issues = find_label_issues(labels, probs, return_indices_ranked_by="self_confidence", n_jobs=1)
+        with warnings.catch_warnings():  # "too few examples in class k": class_imbalance says that
+            warnings.simplefilter("ignore", UserWarning)
+            issues = find_label_issues(labels, probs, return_indices_ranked_by="self_confidence", n_jobs=1)
         rate = len(issues) / len(y)
         predicted = probs.argmax(1)
         accuracy = float((predicted == labels).mean())
