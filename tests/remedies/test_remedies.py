@@ -108,7 +108,7 @@ def test_fix_plateau_schedule_mode_floor_and_lr():
     assert remedy.applies(state, _finding(), rep)
     change = remedy.apply(state, _finding(), rep)
     assert state.scheduler.mode == "min" and state.lr == pytest.approx(0.1)
-    assert state.scheduler.min_lrs == [pytest.approx(1e-3)] and change["before"]["mode"] == "max"
+    assert state.scheduler.min_lrs == [pytest.approx(1e-2)] and change["before"]["mode"] == "max"
 
 
 def test_lr_floor_holds_after_scheduler_steps():
