@@ -12,6 +12,7 @@ import contextlib
 import copy
 import json
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +83,46 @@ def _fits_on_device(split: Split, device: torch.device) -> bool:
 
 def _is_finite(x: float | None) -> bool:
     return x is not None and math.isfinite(x)
+
+
+def _snapshot(obj: Any) -> Any:
+    """A copy that later training cannot change: tensors copied to the CPU, containers rebuilt."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().to("cpu", copy=True)
+    if isinstance(obj, dict):
+        return {k: _snapshot(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_snapshot(v) for v in obj)
+    return copy.deepcopy(obj)
+
+
+class CheckpointWriter:
+    """Writes checkpoints on a background thread, one at a time, so that the next epoch trains
+    while the last one's file is written and fsynced. ``wait()`` re-raises a failed write."""
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def submit(self, ckpt: dict[str, Any], path: Path) -> None:
+        self.wait()
+        snapshot = _snapshot(ckpt)
+        self._thread = threading.Thread(target=self._write, args=(snapshot, path), name="danfang-checkpoint")
+        self._thread.start()
+
+    def _write(self, ckpt: dict[str, Any], path: Path) -> None:
+        try:
+            save_checkpoint(ckpt, path)
+        except BaseException as exc:  # handed to the training thread by wait()
+            self._error = exc
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
 
 
 def next_run_dir(job: Job, root: str | Path = "runs", resume: bool = False) -> Path:
@@ -205,6 +246,7 @@ class Trainer:
         self.best: dict[str, Any] | None = None
         self.best_model: dict[str, torch.Tensor] | None = None
         self.wall_offset = 0.0
+        self._writer = CheckpointWriter()
         return state
 
     # -- the loop --------------------------------------------------------------------------
@@ -331,7 +373,7 @@ class Trainer:
             "rng": rng_state(),
             "repairs": json.loads(json.dumps(state.repairs, default=str)),
         }
-        save_checkpoint(ckpt, self.ckpt_path)
+        self._writer.submit(ckpt, self.ckpt_path)
         self._write_run_json(state, status)
 
     def _load(self, state: State) -> int:
@@ -434,7 +476,10 @@ class Trainer:
                     break
                 self._save(state, "running" if epoch + 1 < state.epochs else "finished")
         finally:
-            engine.run(Event.FIT_END, state)
+            try:
+                engine.run(Event.FIT_END, state)
+            finally:
+                self._writer.wait()  # the last checkpoint is on disk before fit returns
         return status
 
 
