@@ -14,16 +14,17 @@ from danfang.recipes.base import Recipe
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in [
-        Recipe("adamw", "AdamW 3e-4, constant LR (the baseline)", optimizer="adamw", lr=3e-4,
-               weight_decay=0.01),
-        Recipe("sgd-cosine", "SGD + Nesterov 0.9, linear warmup then cosine to a floor",
+        Recipe("adamw", "AdamW 3e-4, wd 0.01, constant LR (the baseline)",
+               optimizer="adamw", lr=3e-4, weight_decay=0.01),
+        Recipe("sgd-cosine", "SGD 0.1 + Nesterov 0.9, wd 5e-4, 1 epoch linear warmup, cosine to 1%",
                optimizer="sgd", lr=0.1, nesterov=True, weight_decay=5e-4, schedule="cosine",
                warmup_epochs=1.0, min_lr_ratio=0.01),
-        Recipe("sgd-step", "SGD + momentum 0.9, LR x0.1 every 30% of the epochs", optimizer="sgd",
-               lr=0.1, weight_decay=5e-4, schedule="step"),
-        Recipe("plateau", "AdamW 1e-3, ReduceLROnPlateau with a floor, mode from the monitor",
+        Recipe("sgd-step", "SGD 0.1 + momentum 0.9, wd 5e-4, StepLR x0.1 every 30% of the epochs",
+               optimizer="sgd", lr=0.1, weight_decay=5e-4, schedule="step"),
+        Recipe("plateau", "AdamW 1e-3, wd 0.01, ReduceLROnPlateau x0.3 (patience 3, floor 0.1%), "
+               "mode from the monitor",
                optimizer="adamw", lr=1e-3, weight_decay=0.01, schedule="plateau", min_lr_ratio=1e-3),
-        Recipe("one-cycle", "AdamW one-cycle to 3e-3 with label smoothing 0.1",
+        Recipe("one-cycle", "AdamW one-cycle to 3e-3, wd 0.05, label smoothing 0.1",
                optimizer="adamw", lr=3e-3, weight_decay=0.05, schedule="one-cycle",
                label_smoothing=0.1),
     ]
