@@ -143,3 +143,22 @@ def test_a_model_returning_no_tensor_gets_info_findings_not_a_crash():
                                   task="classification", num_classes=3))
     assert findings and {f.severity for f in findings} == {"info"}
     assert any("does not apply" in f.message for f in findings)
+
+
+def test_a_dict_output_with_a_loss_that_reads_the_dict_works_like_the_trainer():
+    class DictOut(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = mlp()
+
+        def forward(self, x):
+            return {"logits": self.net(x), "features": x}
+
+    def loss(out, y):
+        return nn.functional.cross_entropy(out["logits"], y)
+
+    findings = danfang.preflight(DictOut(), blobs(), loss, settings={"num_classes": 3})
+    assert findings == []
+    summed = danfang.preflight(DictOut(), blobs(), lambda out, y: loss(out, y) * len(y),
+                               settings={"num_classes": 3})
+    assert codes(summed) == ["loss_reduction_sum"]  # init loss is judged per sample: not flagged twice

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import torch
@@ -69,6 +71,38 @@ def primary_output(out: Any) -> torch.Tensor:
 def forward(model: torch.nn.Module, x: Any) -> torch.Tensor:
     """Call ``model`` on ``x`` and return its primary output tensor."""
     return primary_output(call_model(model, x))
+
+
+@dataclass
+class Output:
+    """A model's raw output (tensor, dict, tuple, ``.logits`` object) and its primary tensor."""
+
+    raw: Any
+    tensor: torch.Tensor
+
+    def replaced(self, new: torch.Tensor) -> Any:
+        """The raw output with the primary tensor swapped for ``new`` (for reference losses)."""
+        if self.raw is self.tensor:
+            return new
+        if isinstance(self.raw, dict):
+            return {k: new if v is self.tensor else v for k, v in self.raw.items()}
+        if isinstance(self.raw, (list, tuple)):
+            return type(self.raw)(new if v is self.tensor else v for v in self.raw)
+        clone = copy.copy(self.raw)
+        clone.logits = new
+        return clone
+
+
+def run_model(model: torch.nn.Module, x: Any) -> Output:
+    raw = call_model(model, x)
+    return Output(raw, primary_output(raw))
+
+
+def loss_of(ctx: PreflightContext, out: Output, y: torch.Tensor,
+            tensor: torch.Tensor | None = None) -> torch.Tensor:
+    """The loss as the trainer computes it, on the raw output — or on the raw output with
+    its primary tensor replaced by ``tensor`` (a constant prediction, a repeated batch)."""
+    return ctx.loss_fn(out.raw if tensor is None else out.replaced(tensor), y)
 
 
 def model_device(model: torch.nn.Module) -> torch.device:

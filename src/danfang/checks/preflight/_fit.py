@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
-from danfang.checks.preflight._batch import forward, stratified_indices, take, zeroed
+from danfang.checks.preflight._batch import Output, loss_of, run_model, stratified_indices, take, zeroed
 from danfang.checks.preflight._context import PreflightContext
 
 #: Few enough samples that any sane model memorises them quickly; enough to hold several
@@ -85,10 +85,10 @@ def _fit(ctx: PreflightContext, zero_inputs: bool, steps: int) -> FitResult:
     for step in range(steps):
         if step and time.perf_counter() - start > TIME_BUDGET_S:
             return FitResult(losses, base, floor, timed_out=True)
-        out = forward(model, x)
-        loss = ctx.loss_fn(out, y)
+        out = run_model(model, x)
+        loss = loss_of(ctx, out, y)
         if step == 0:
-            base, floor = baseline_loss(ctx, out.detach(), y), loss_floor(ctx)
+            base, floor = baseline_loss(ctx, out, y), loss_floor(ctx)
         losses.append(float(loss.detach()))
         if not loss.requires_grad:  # nothing can train; no_gradient says why
             return FitResult(losses, base, floor, untrainable=True)
@@ -100,9 +100,10 @@ def _fit(ctx: PreflightContext, zero_inputs: bool, steps: int) -> FitResult:
     return FitResult(losses, base, floor)
 
 
-def baseline_loss(ctx: PreflightContext, out: torch.Tensor, y: torch.Tensor) -> float:
-    """The loss of the best constant prediction shaped like ``out``: class log-frequencies for
-    classification, the target mean for regression."""
+def baseline_loss(ctx: PreflightContext, output: Output, y: torch.Tensor) -> float:
+    """The loss of the best constant prediction shaped like the output: class log-frequencies
+    for classification, the target mean for regression."""
+    out = output.tensor.detach()
     with torch.no_grad():
         if ctx.classification and out.ndim >= 2 and not y.is_floating_point():
             c = out.shape[1]
@@ -114,7 +115,7 @@ def baseline_loss(ctx: PreflightContext, out: torch.Tensor, y: torch.Tensor) -> 
             mean = target.mean(0, keepdim=True).expand_as(target)
             const = mean.reshape(out.shape) if mean.numel() == out.numel() else \
                 torch.full_like(out, float(target.mean()))
-        return float(ctx.loss_fn(const, y))
+        return float(loss_of(ctx, output, y, const))
 
 
 def loss_floor(ctx: PreflightContext) -> float:

@@ -7,7 +7,7 @@ import math
 import torch
 
 from danfang.checks.base import Check
-from danfang.checks.preflight._batch import forward, head
+from danfang.checks.preflight._batch import Output, head, loss_of, run_model
 from danfang.checks.preflight._context import PreflightContext
 from danfang.checks.preflight._fit import baseline_loss
 from danfang.checks.preflight._trace import trace
@@ -55,8 +55,8 @@ class InitLossOff(Check):
         model = ctx.copy_model(train=True)
         x, y = head(ctx, self.SAMPLES)
         with torch.no_grad():
-            out = forward(model, x)
-            loss = float(ctx.loss_fn(out, y))
+            output = run_model(model, x)
+            loss = float(loss_of(ctx, output, y))
         final = trace(ctx).final_layer()
         where = final.name if final else None
         if not math.isfinite(loss):
@@ -64,17 +64,18 @@ class InitLossOff(Check):
                                  "Look for NaN/Inf in the inputs, a log of zero or a division in the "
                                  "model or the loss.", where=where, evidence={"loss": loss})]
         if ctx.classification:
-            return self._classification(ctx, loss, out, y, where)
-        return self._regression(ctx, loss, out, y, where)
+            return self._classification(ctx, loss, output, y, where)
+        return self._regression(ctx, loss, output, y, where)
 
-    def _classification(self, ctx: PreflightContext, loss: float, out: torch.Tensor, y: torch.Tensor,
+    def _classification(self, ctx: PreflightContext, loss: float, output: Output, y: torch.Tensor,
                         where: str | None) -> list[Finding]:
+        out = output.tensor
         c = ctx.num_classes or (int(out.shape[1]) if out.ndim >= 2 else 0)
         if c < 2 or out.ndim < 2 or out.shape[1] != c:
             return []
         expected = math.log(c)
         with torch.no_grad():  # the loss of uniform predictions, through the user's own loss:
-            uniform = float(ctx.loss_fn(torch.full_like(out, -expected), y))  # ln C, or N ln C summed
+            uniform = float(loss_of(ctx, output, y, torch.full_like(out, -expected)))  # or N ln C summed
         scale = uniform / expected if uniform > 0 else 1.0
         per_sample = loss / scale
         if per_sample - expected <= max(self.EXCESS_NATS, self.EXCESS_SHARE * expected):
@@ -94,9 +95,10 @@ class InitLossOff(Check):
                                    "num_classes": c, "logit_std": float(out.float().std()),
                                    "suggested_bias": log_prior.tolist()})]
 
-    def _regression(self, ctx: PreflightContext, loss: float, out: torch.Tensor, y: torch.Tensor,
+    def _regression(self, ctx: PreflightContext, loss: float, output: Output, y: torch.Tensor,
                     where: str | None) -> list[Finding]:
-        expected = baseline_loss(ctx, out, y)
+        out = output.tensor
+        expected = baseline_loss(ctx, output, y)
         if expected <= 0 or loss <= self.REGRESSION_RATIO * expected:
             return []
         mean = ctx.y.float().mean(0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from danfang.checks.base import Check
-from danfang.checks.preflight._batch import forward, head
+from danfang.checks.preflight._batch import head, loss_of, run_model
 from danfang.checks.preflight._context import NotApplicable, PreflightContext
 from danfang.findings import Finding
 
@@ -39,9 +39,9 @@ class LossReductionSum(Check):
         model = ctx.copy_model(train=False)
         x, y = head(ctx, self.SAMPLES)
         with torch.no_grad():
-            out = forward(model, x)
-            once = ctx.loss_fn(out, y)
-            twice = ctx.loss_fn(torch.cat([out, out]), torch.cat([y, y]))
+            out = run_model(model, x)
+            once = loss_of(ctx, out, y)
+            twice = loss_of(ctx, out, torch.cat([y, y]), torch.cat([out.tensor, out.tensor]))
         if not isinstance(once, torch.Tensor) or once.numel() != 1:
             shape = tuple(once.shape) if isinstance(once, torch.Tensor) else type(once).__name__
             raise NotApplicable(f"the loss returns {shape}, not a scalar")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from danfang.checks.base import Check
-from danfang.checks.preflight._batch import forward, head
+from danfang.checks.preflight._batch import head, loss_of, run_model
 from danfang.checks.preflight._context import PreflightContext, module_of
 from danfang.findings import Finding
 
@@ -45,7 +45,7 @@ class NoGradient(Check):
         hooks = [m.register_forward_hook(lambda m, i, o: called.add(names[m])) for m in model.modules()]
         try:
             x, y = head(ctx, self.SAMPLES)
-            loss = ctx.loss_fn(forward(model, x), y)
+            loss = loss_of(ctx, run_model(model, x), y)
         finally:
             for h in hooks:
                 h.remove()
