@@ -97,22 +97,26 @@ def _snapshot(obj: Any) -> Any:
 
 
 class CheckpointWriter:
-    """Writes checkpoints on a background thread, one at a time, so that the next epoch trains
-    while the last one's file is written and fsynced. ``wait()`` re-raises a failed write."""
+    """Writes a checkpoint, then the run.json text that goes with it, on a background thread,
+    one epoch at a time, so that the next epoch trains while the files are written and
+    fsynced. ``wait()`` re-raises a failed write."""
 
     def __init__(self) -> None:
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
-    def submit(self, ckpt: dict[str, Any], path: Path) -> None:
+    def submit(self, ckpt: dict[str, Any], path: Path, json_path: Path | None = None,
+               json_text: str = "") -> None:
         self.wait()
-        snapshot = _snapshot(ckpt)
-        self._thread = threading.Thread(target=self._write, args=(snapshot, path), name="danfang-checkpoint")
+        args = (_snapshot(ckpt), path, json_path, json_text)
+        self._thread = threading.Thread(target=self._write, args=args, name="danfang-checkpoint")
         self._thread.start()
 
-    def _write(self, ckpt: dict[str, Any], path: Path) -> None:
+    def _write(self, ckpt: dict[str, Any], path: Path, json_path: Path | None, json_text: str) -> None:
         try:
             save_checkpoint(ckpt, path)
+            if json_path is not None:
+                atomic_write_text(json_path, json_text)
         except BaseException as exc:  # handed to the training thread by wait()
             self._error = exc
 
@@ -373,8 +377,7 @@ class Trainer:
             "rng": rng_state(),
             "repairs": json.loads(json.dumps(state.repairs, default=str)),
         }
-        self._writer.submit(ckpt, self.ckpt_path)
-        self._write_run_json(state, status)
+        self._writer.submit(ckpt, self.ckpt_path, self.run_dir / "run.json", self._run_json(state, status))
 
     def _load(self, state: State) -> int:
         """Restore from the last checkpoint; return the epoch to start from."""
@@ -402,6 +405,9 @@ class Trainer:
         return int(ckpt["epoch"]) + 1
 
     def _write_run_json(self, state: State, status: str, test: dict | None = None) -> None:
+        atomic_write_text(self.run_dir / "run.json", self._run_json(state, status, test))
+
+    def _run_json(self, state: State, status: str, test: dict | None = None) -> str:
         doc = {
             "schema": 1,
             "job": str(self.job.path),
@@ -420,7 +426,7 @@ class Trainer:
             "findings": [f.to_dict() for f in state.findings],
             "environment": environment(state.device),
         }
-        atomic_write_text(self.run_dir / "run.json", json.dumps(doc, indent=2, default=str))
+        return json.dumps(doc, indent=2, default=str)
 
     # -- the whole run -----------------------------------------------------------------------
     def fit(self) -> RunResult:
