@@ -17,7 +17,8 @@ class DeadFraction(ActivationProbe):
 
     def accumulate(self, name: str, module: nn.Module, output: torch.Tensor) -> None:
         d = unit_dim(output)
-        active = (output > 0).transpose(0, d).reshape(output.shape[d], -1).any(dim=1)
+        dims = tuple(i for i in range(output.ndim) if i != d)
+        active = output.amax(dim=dims) > 0 if dims else output > 0  # a unit is active if its max is > 0
         prev = self._acc.get(name)
         self._acc[name] = [active if prev is None or prev[0].shape != active.shape else prev[0] | active]
 
