@@ -28,8 +28,10 @@ import torch
 from _common import ROOT, example, median, print_table, set_threads
 
 from danfang.engine.trainer import fit
-from danfang.job import Job, load_job
+from danfang.data import ArraySplit, Splits
+from danfang.job import Job, import_job_module, load_job
 from danfang.recipes import get_recipe
+from danfang.settings import validate_settings
 
 
 def sync(device: torch.device) -> None:
@@ -164,16 +166,22 @@ CONTENDERS: dict[str, Callable[[Workload], None]] = {
     "danfang, no checkpoints": lambda w: run_danfang(w, checkpoint=False), "lightning": run_lightning}
 
 
+def synthetic_cifar_job() -> Job:
+    """The CIFAR ResNet-18 job with random images in place of CIFAR-10 (no file needed)."""
+    module = import_job_module(example("cifar10_resnet18"))
+    g = torch.Generator().manual_seed(0)
+
+    def split(n: int) -> ArraySplit:
+        return ArraySplit(torch.randn(n, 3, 32, 32, generator=g), torch.randint(0, 10, (n,), generator=g))
+
+    return Job(example("cifar10_resnet18"), module, module.model, Splits(split(50_000), split(10_000)),
+               validate_settings(module.settings))
+
+
 def workload(args: argparse.Namespace) -> Workload:
     device = torch.device(args.device)
     if device.type == "cuda":
-        job = load_job(example("cifar10_resnet18"))
-        if args.synthetic:
-            from danfang.data import ArraySplit
-
-            g = torch.Generator().manual_seed(0)
-            job.splits.train = ArraySplit(torch.randn(50_000, 3, 32, 32, generator=g), torch.randint(0, 10, (50_000,), generator=g))
-            job.splits.val = ArraySplit(torch.randn(10_000, 3, 32, 32, generator=g), torch.randint(0, 10, (10_000,), generator=g))
+        job = synthetic_cifar_job() if args.synthetic else load_job(example("cifar10_resnet18"))
         return Workload(job, "sgd-cosine", device, args.epochs, args.compile)
     job = load_job(ROOT / "src" / "danfang" / "demo" / "mnist1d_cnn.py")
     return Workload(job, "adamw", device, args.epochs, args.compile)
@@ -183,12 +191,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--epochs", type=int, default=2, help="epochs per timed fit")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="epochs per timed fit (default: the demo job's 20 on CPU, 3 on CUDA)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads (1 avoids oversubscription on a shared box)")
     parser.add_argument("--synthetic", action="store_true", help="GPU: random images instead of CIFAR-10")
     parser.add_argument("--compile", action="store_true", help="torch.compile the model in every contender")
     parser.add_argument("--no-lightning", action="store_true")
     args = parser.parse_args()
+    args.epochs = args.epochs or (3 if args.device.startswith("cuda") else 20)
     set_threads(args.threads)
     warnings.filterwarnings("ignore", module="lightning")
     torch.backends.cudnn.benchmark = True
