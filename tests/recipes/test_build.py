@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from danfang.recipes import DEFAULT, RECIPES, Recipe, get_recipe
 from danfang.errors import UsageError
+from danfang.recipes import DEFAULT, RECIPES, Recipe, get_recipe
 
 LR = torch.optim.lr_scheduler
 SETTINGS = {"batch_size": 32, "monitor": "val_loss"}
