@@ -100,6 +100,7 @@ def test_reinitialise_fixes_zero_init():
 
 def test_fix_plateau_schedule_mode_floor_and_lr():
     state = _state(scheduler=lambda o: torch.optim.lr_scheduler.ReduceLROnPlateau(o, mode="max", patience=0))
+    state.step = 5  # mid-run (e.g. resumed): the fit-start schedule guard does not act
     rep = _repairer(state)
     for v in (1.0, 0.9, 0.8, 0.7):
         state.scheduler.step(v)  # a falling val_loss in mode 'max' cuts the LR each time

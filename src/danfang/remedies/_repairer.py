@@ -13,6 +13,7 @@ from danfang.findings import Finding
 from danfang.remedies._base import Remedy
 from danfang.remedies._lr import current_ratio
 from danfang.remedies._snapshot import Snapshot, capture, restore
+from danfang.remedies.schedule_guard import planned_schedule_faults
 
 
 @dataclass
@@ -62,6 +63,11 @@ class Repairer(Callback):
     def fit_start(self, state: State) -> None:
         self.good = self.initial = capture(state)
         self.initial_lrs = [float(g["lr"]) for g in state.optimizer.param_groups]
+        if state.step == 0:  # faults of the schedule are known before the first step
+            for finding, remedy in planned_schedule_faults(state):
+                state.add_finding(finding)
+                self._apply(state, remedy, finding)
+                break
 
     def after_backward(self, state: State) -> None:
         for remedy in self.active:
