@@ -180,6 +180,8 @@ def synthetic_cifar_job() -> Job:
 
 def workload(args: argparse.Namespace) -> Workload:
     device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: CUDA is not available on this machine.")
     if device.type == "cuda":
         job = synthetic_cifar_job() if args.synthetic else load_job(example("cifar10_resnet18"))
         return Workload(job, "sgd-cosine", device, args.epochs, args.compile)
