@@ -9,6 +9,7 @@ Its docstring says **Symptom / Evidence / Likely causes / Fix**.
 
 from __future__ import annotations
 
+import abc
 import importlib
 import pkgutil
 from typing import Any, ClassVar
@@ -18,7 +19,7 @@ from danfang.findings import CODES, Finding
 _REGISTRY: dict[str, list[type["Check"]]] = {"data": [], "preflight": [], "training": [], "curves": []}
 
 
-class Check:
+class Check(abc.ABC):
     """One symptom. Subclasses set ``code`` (a DESIGN §3 code) and implement :meth:`run`."""
 
     code: ClassVar[str] = ""
@@ -35,8 +36,9 @@ class Check:
         if cls not in _REGISTRY[cls.phase]:
             _REGISTRY[cls.phase].append(cls)
 
-    def run(self, ctx: Any) -> list[Finding]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def run(self, ctx: Any) -> list[Finding]:
+        """Judge ``ctx`` (the phase's context) and return the findings, empty when healthy."""
 
     def finding(self, severity: str, message: str, fix: str, **kw: Any) -> Finding:
         return Finding(code=self.code, severity=severity, message=message, fix=fix, phase=self.phase, **kw)

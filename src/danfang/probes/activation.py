@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import abc
+
 import torch
 from torch import nn
 
@@ -11,7 +13,7 @@ def unit_dim(t: torch.Tensor) -> int:
     return 1 if t.ndim >= 2 else 0
 
 
-class ActivationProbe:
+class ActivationProbe(abc.ABC):
     """Attach forward hooks to the activation modules of ``kinds``; :meth:`collect` returns
     ``{module name: fraction}`` (tensors on the device) and removes the hooks.
 
@@ -48,11 +50,13 @@ class ActivationProbe:
                 self.accumulate(name, module, output.detach())
         return hook
 
-    def accumulate(self, name: str, module: nn.Module, output: torch.Tensor) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def accumulate(self, name: str, module: nn.Module, output: torch.Tensor) -> None:
+        """Add one forward output of ``module`` to the running statistic of ``name``."""
 
-    def fraction(self, acc: list[torch.Tensor]) -> torch.Tensor:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def fraction(self, acc: list[torch.Tensor]) -> torch.Tensor:
+        """The fraction of units the statistic flags, from what was accumulated."""
 
     def collect(self) -> dict[str, torch.Tensor]:
         self.detach()

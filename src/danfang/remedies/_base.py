@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import abc
+
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from danfang.engine.state import State
@@ -11,7 +13,7 @@ if TYPE_CHECKING:
     from danfang.remedies._repairer import Repairer
 
 
-class Remedy:
+class Remedy(abc.ABC):
     """``applies`` says whether the remedy fits this finding in this run; ``apply`` changes
     the run and returns what it changed (JSON-friendly, for run.json). The repairer snapshots
     weights, optimizer and schedule before ``apply``; the default ``undo`` restores them.
@@ -28,8 +30,9 @@ class Remedy:
     def applies(self, state: State, finding: Finding, repairer: "Repairer") -> bool:
         return True
 
-    def apply(self, state: State, finding: Finding, repairer: "Repairer") -> dict[str, Any]:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def apply(self, state: State, finding: Finding, repairer: "Repairer") -> dict[str, Any]:
+        """Change the run; return what changed (JSON-friendly)."""
 
     def undo(self, state: State, repairer: "Repairer") -> None:
         repairer.restore_before_trial(state)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import abc
+
 from typing import ClassVar
 
 from danfang.checks.base import Check
@@ -23,5 +25,6 @@ class CurveCheck(Check):
     def applies(self, curves: Curves, readable: bool) -> bool:
         return curves.n >= self.min_epochs and curves.finite and (readable or not self.needs_clean_curve)
 
-    def run(self, ctx: Curves) -> list[Finding]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def run(self, ctx: Curves) -> list[Finding]:
+        """The findings this curve check reads in ``ctx``."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import abc
+
 from typing import Any, ClassVar
 
 from danfang.checks.base import Check
@@ -17,8 +19,9 @@ class TrainingCheck(Check):
 
     requires: ClassVar[tuple[str, ...]] = ()
 
-    def run(self, history: ProbeHistory) -> list[Finding]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def run(self, history: ProbeHistory) -> list[Finding]:
+        """The findings that hold now, read from the probe history."""
 
     def at(self, sample: ProbeSample, severity: str, message: str, fix: str, *,
            where: str | None = None, **evidence: Any) -> Finding:
