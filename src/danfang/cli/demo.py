@@ -36,7 +36,7 @@ def demo(
         out.print(f"[bold]danfang demo[/]: 1-D CNN on MNIST-1D ({len(job.splits.train)} train / "
                   f"{len(job.splits.val)} val), job file {DEMO_JOB}\n")
         out.rule("1. doctor")
-        diagnosis = run_doctor(job, folder / "doctor", epochs=5, budget=30, quiet=quiet)
+        diagnosis = run_doctor(job, folder / "doctor", epochs=epochs, budget=60, quiet=quiet)
         print_summary(diagnosis, out)
         out.rule("2. fit")
         job = load_job(DEMO_JOB)  # fresh data and settings for the real run

@@ -15,6 +15,9 @@ RECIPE_HELP = "Recipe when the job defines no optimizer: " + "; ".join(
 
 
 def print_run_summary(result) -> None:
+    """What the run reached, the curve verdict, and what the monitor found and repaired."""
+    from danfang.checks.curves import explain
+
     best, final = result.best, result.final
     out.print(f"[bold]run directory:[/] {result.run_dir}")
     out.print(f"status: {result.status}" + (f" after {final['epoch']} epochs" if final else ""))
@@ -24,6 +27,14 @@ def print_run_summary(result) -> None:
     if result.test:
         acc = f", test_acc {result.test['test_acc']:.4f}" if result.test.get("test_acc") is not None else ""
         out.print(f"test: test_loss {result.test['test_loss']:.4f}{acc}")
+    settings = dict(result.settings) if getattr(result, "settings", None) else {}
+    diagnosis = explain(result.history, settings, status=result.status)
+    out.print(f"verdict: [bold]{diagnosis.verdict}[/] — {diagnosis.reason}")
+    for f in [*result.findings, *diagnosis.findings]:
+        if f.severity != "info":
+            out.print(f"  {f.severity} [bold]{f.code}[/]{f' ({f.where})' if f.where else ''}: {f.message}")
+    for r in result.repairs:
+        out.print(f"  repair [bold]{r['action']}[/] at step {r['step']}: {r.get('result', '')}")
 
 
 def fit_callbacks(job, monitor: bool, repair: bool) -> list:

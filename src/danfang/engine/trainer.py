@@ -49,6 +49,7 @@ class RunResult:
     model: torch.nn.Module
     findings: list = field(default_factory=list)
     repairs: list = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -447,7 +448,7 @@ class Trainer:
         self._write_run_json(state, status, test)
         return RunResult(self.run_dir, state.history, self.best,
                          state.history[-1] if state.history else None, test, status, state.model,
-                         state.findings, state.repairs)
+                         state.findings, state.repairs, self.settings)
 
     def _loop(self, state: State, start: int) -> str:
         engine = self.engine
