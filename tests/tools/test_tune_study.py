@@ -20,7 +20,7 @@ def test_tune_runs_trials_into_sqlite_and_finds_a_good_config(healthy_job, tmp_p
     study = optuna.load_study(study_name=result.study_name, storage=result.storage)
     assert len(study.trials) == 4
     assert result.best_value < 0.5  # val_loss on separable blobs
-    assert "recipe" in result.best_params
+    assert "recipe" in result.best_params and "lr" in result.best_settings
 
 
 def test_tune_with_two_workers_shares_one_study(healthy_job, tmp_path):

@@ -31,4 +31,6 @@ def tune(
         out.print(f"study {result.study_name} in {result.storage}: {result.n_complete} complete, "
                   f"{result.n_pruned} pruned")
         if result.best_value is not None:
-            out.print(f"[bold]best value {result.best_value:.4f}[/] with {result.best_params}")
+            shown = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
+                              for k, v in result.best_settings.items())
+            out.print(f"[bold]best {result.monitor} {result.best_value:.4f}[/] with {shown}")

@@ -68,8 +68,10 @@ class _ReportToTrial(Callback):
 class TuneResult:
     study_name: str
     storage: str
+    monitor: str
     best_value: float | None
     best_params: dict[str, Any]
+    best_settings: dict[str, Any]       # what the best trial trained with (recipe, lr, ...)
     n_complete: int
     n_pruned: int
 
@@ -81,6 +83,7 @@ def _objective(job: Job, out: Path, epochs: int | None):
     def objective(trial: Any) -> float:
         space = getattr(job.module, "search_space", None)
         params = dict(space(trial)) if space is not None else default_space(trial, job)
+        trial.set_user_attr("settings", {k: v for k, v in params.items()})
         recipe = params.pop("recipe", None)
         reporter = _ReportToTrial(trial, monitor)
         trainer = Trainer(job, out / "trials" / f"{trial.number:04d}", recipe=recipe, epochs=epochs,
@@ -142,6 +145,7 @@ def tune(job_path: str | Path, *, trials: int, out: str | Path, storage: str | N
         study = optuna.load_study(study_name=study_name, storage=storage)
     states = [t.state for t in study.trials]
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    return TuneResult(study_name, storage, study.best_value if complete else None,
-                      study.best_params if complete else {}, len(complete),
+    return TuneResult(study_name, storage, job.settings["monitor"], study.best_value if complete else None,
+                      study.best_params if complete else {},
+                      study.best_trial.user_attrs.get("settings", {}) if complete else {}, len(complete),
                       sum(s == optuna.trial.TrialState.PRUNED for s in states))
