@@ -9,6 +9,7 @@ from typing import Any
 
 from danfang.engine.budget import TimeBudget
 from danfang.engine.trainer import RunResult, Trainer
+from danfang.engine.verdict_stop import StopWhenVerdictClear
 from danfang.findings import Finding, write_findings
 from danfang.job import Job, load_job
 
@@ -62,15 +63,19 @@ def run_doctor(job: Job | str | Path, out: str | Path, *, epochs: int | None = N
         timings["preflight"] = time.perf_counter() - t
     if "training" in phases:
         t = time.perf_counter()
-        budget_cb = TimeBudget(budget)
+        budget_cb, clear_cb = TimeBudget(budget), StopWhenVerdictClear()
         trainer = Trainer(job, out / "run", epochs=epochs, quiet=quiet, resume=False, checkpoint=False,
-                          callbacks=[*monitor_callbacks(job.settings), budget_cb], evaluate_test=False)
+                          callbacks=[*monitor_callbacks(job.settings), budget_cb, clear_cb],
+                          evaluate_test=False)
         if (out / "run" / "run.json").exists():
             (out / "run" / "run.json").unlink()
         res.run = trainer.fit()
         timings["training"] = time.perf_counter() - t
         findings += [f for f in res.run.findings if f not in findings]
-        if budget_cb.exhausted:
+        if clear_cb.verdict is not None and res.run.history:
+            res.notes.append(f"training stopped after {len(res.run.history)} epochs: the verdict was clear "
+                             f"({clear_cb.verdict})")
+        elif budget_cb.exhausted:
             res.notes.append(f"training stopped by the {budget:.0f} s budget after "
                              f"{len(res.run.history)} epochs")
         if "curves" in phases:

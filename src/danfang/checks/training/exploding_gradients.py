@@ -11,7 +11,10 @@ from danfang.findings import Finding
 
 class ExplodingGradients(TrainingCheck):
     """Symptom: the global gradient norm is non-finite, or has grown ``growth`` times (two
-    orders of magnitude) above its value at the first probe steps.
+    orders of magnitude) above its value at the first probe steps *and* that growth hurts:
+    the updates it causes are large (median ‖Δw‖/‖w‖ above ``big_update``, 10x CS231n's
+    ~1e-3) or the loss is back above where it started. A converged model whose tiny
+    gradients wobble (1e-5 -> 1e-2) is not exploding.
 
     Evidence: the global norm √Σ‖∇w‖² per probe step, and the tensor with the largest norm.
     Gradient norms normally *fall* as training proceeds (AUTOTRAINER and DeepDiagnosis flag
@@ -27,6 +30,7 @@ class ExplodingGradients(TrainingCheck):
     code = "exploding_gradients"
     requires = ("grad_norm",)
     growth = 100.0
+    big_update = 1e-2
 
     def run(self, history: ProbeHistory) -> list[Finding]:
         s = history.latest
@@ -36,7 +40,8 @@ class ExplodingGradients(TrainingCheck):
         base = [history.total_grad_norm(f) for f in history.first]
         base = [b for b in base if b is not None and math.isfinite(b)]
         ref = min(base) if base else None
-        exploded = not math.isfinite(total) or (ref is not None and ref > 0 and total > self.growth * ref)
+        grew = ref is not None and ref > 0 and total > self.growth * ref
+        exploded = not math.isfinite(total) or (grew and self._hurts(history))
         if not exploded:
             return []
         worst = max(s.grad_norm, key=lambda n: s.grad_norm[n] if math.isfinite(s.grad_norm[n]) else math.inf)
@@ -46,3 +51,10 @@ class ExplodingGradients(TrainingCheck):
                         "Clip the global gradient norm at 1-5 and lower the learning rate (x0.1); "
                         "add warmup or normalisation layers.",
                         where=worst, grad_norm=recent, early_grad_norm=ref, lr=s.lr)]
+
+    def _hurts(self, history: ProbeHistory) -> bool:
+        ratio = history.median_weight_ratio(history.latest)
+        first = history.losses(history.first)
+        latest = history.losses([history.latest])
+        loss_back_up = bool(first and latest and latest[0] > first[0])
+        return (ratio is not None and ratio > self.big_update) or loss_back_up
