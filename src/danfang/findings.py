@@ -6,8 +6,9 @@ import json
 import math
 import os
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any, Iterable
+
+from danfang.atomic import atomic_write_text
 
 SEVERITIES = ("error", "warning", "info")
 PHASES = ("data", "preflight", "training", "curves")
@@ -116,22 +117,6 @@ def worst_severity(findings: Iterable[Finding]) -> str | None:
 def exit_code_for(findings: Iterable[Finding]) -> int:
     """DESIGN §2: 1 when at least one error-severity finding, else 0."""
     return 1 if any(f.severity == "error" for f in findings) else 0
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` so a reader sees the old file or the new one, never half of one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def write_findings(path: str | os.PathLike, job: str, verdict: str, findings: list[Finding],

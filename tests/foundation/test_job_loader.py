@@ -9,7 +9,6 @@ import pytest
 
 from danfang.errors import JobError
 from danfang.job import load_job
-from tests.conftest import HEALTHY_JOB
 
 MLP = "nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))"
 

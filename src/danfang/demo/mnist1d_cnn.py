@@ -4,7 +4,6 @@ Run it with ``danfang fit mnist1d_cnn.py`` or ``danfang doctor mnist1d_cnn.py``;
 template for your own jobs.
 """
 
-import torch
 from torch import nn
 
 from danfang.datasets import load_mnist1d

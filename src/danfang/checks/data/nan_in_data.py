@@ -44,9 +44,9 @@ class NanInData(Check):
                     "error",
                     f"{name} {what}: {n_nan} NaN and {n_inf} Inf values in {len(rows)} of "
                     f"{split.described()} (first at {first}).",
-                    f"Drop or impute these samples before training (e.g. keep "
-                    f"np.isfinite(X).reshape(len(X), -1).all(1)); check the step that produced "
-                    f"them (missing values, division by a zero std, log of 0).",
+                    "Drop or impute these samples before training (e.g. keep "
+                    "np.isfinite(X).reshape(len(X), -1).all(1)); check the step that produced "
+                    "them (missing values, division by a zero std, log of 0).",
                     where=f"{name}.{what}",
                     evidence={"split": name, "array": what, "nan": n_nan, "inf": n_inf,
                               "samples": int(len(rows)), "audited": len(split), "first_indices": first}))
