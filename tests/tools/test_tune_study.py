@@ -53,6 +53,11 @@ def test_study_cli_writes_table_and_json(healthy_job, tmp_path):
     doc = json.loads((tmp_path / "s" / "study.json").read_text())
     assert len(doc["runs"]) == 4 and {r["recipe"] for r in doc["rows"]} == {"adamw", "sgd-cosine"}
     assert "95% CI" in proc.stdout
+    page = (tmp_path / "s" / "report.html").read_text()
+    assert "Recipes over 2 seeds" in page and "sgd-cosine" in page and "<svg" in page and "<script" not in page
+    again = subprocess.run([sys.executable, "-m", "danfang", "report", str(tmp_path / "s")],
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
 
 
 def test_study_rejects_one_seed_and_unknown_recipe(healthy_job, tmp_path):

@@ -32,4 +32,4 @@ def study(
             p = "best" if r.p_vs_best is None else f"{r.p_vs_best:.3f}"
             table.add_row(r.recipe, f"{r.mean:.4f}", f"± {r.ci95:.4f}", p, " ".join(f"{v:.4f}" for v in r.values))
         out.print(table)
-        out.print(f"study: {folder / 'study.json'}")
+        out.print(f"study: {folder / 'study.json'}  report: {folder / 'report.html'}")

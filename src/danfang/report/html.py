@@ -95,9 +95,6 @@ def _run_section(r: ReportInput) -> str:
 
 def render_report(r: ReportInput) -> str:
     """The whole page as one HTML string."""
-    from danfang import __version__
-
-    css = resources.files("danfang.report").joinpath("style.css").read_text(encoding="utf-8")
     findings = sorted(r.findings, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.phase))
     run = r.run or {}
     sections = [_summary(r), "<h2>Findings</h2>" + ("".join(_finding(f) for f in findings)
@@ -118,20 +115,34 @@ def render_report(r: ReportInput) -> str:
     if run_html:
         sections.append("<h2>Run</h2>" + run_html)
     title = "danfang doctor" if r.kind == "doctor" else "danfang run"
+    return _page(title, r.job, "".join(sections))
+
+
+def _page(title: str, job: str, body: str) -> str:
+    from danfang import __version__
+
+    css = resources.files("danfang.report").joinpath("style.css").read_text(encoding="utf-8")
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>{escape(title)} report: {escape(Path(r.job).name)}</title><style>{css}</style></head><body>'
-            f'<header><h1>{escape(title)}</h1><span class="job">{escape(r.job)}</span>'
-            f'<span class="meta">{escape(stamp)}</span></header><main>{"".join(sections)}</main>'
+            f'<title>{escape(title)} report: {escape(Path(job).name)}</title><style>{css}</style></head><body>'
+            f'<header><h1>{escape(title)}</h1><span class="job">{escape(job)}</span>'
+            f'<span class="meta">{escape(stamp)}</span></header><main>{body}</main>'
             f'<footer>danfang {escape(__version__)} · self-contained report: no scripts, no network</footer>'
             f'</body></html>')
 
 
 def write_report(folder: str | Path) -> Path:
-    """Build ``folder/report.html`` from the findings.json / run.json / data_view.json in ``folder``."""
+    """Build ``folder/report.html`` from what ``folder`` holds: a study (study.json), a doctor
+    folder (findings.json, data_view.json, run/) or a fit run directory (run.json)."""
+    from danfang.report.study import render_study
+
     folder = Path(folder)
     path = folder / "report.html"
-    atomic_write_text(path, render_report(load_report_input(folder)))
+    if (folder / "study.json").is_file():
+        title, body = render_study(folder)
+        atomic_write_text(path, _page(title, str(folder), body))
+    else:
+        atomic_write_text(path, render_report(load_report_input(folder)))
     return path

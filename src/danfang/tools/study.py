@@ -85,4 +85,7 @@ def study(job: Job | str | Path, *, grid: str, seeds: int, out: str | Path, epoc
     atomic_write_text(out / "study.json", json.dumps({"schema": 1, "job": str(job.path), "metric": metric,
                                                        "seeds": seeds, "runs": runs,
                                                        "rows": [r.__dict__ for r in rows]}, indent=2))
+    from danfang.report.html import write_report
+
+    write_report(out)
     return rows
