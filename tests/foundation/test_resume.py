@@ -136,3 +136,20 @@ def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
         save_checkpoint({"w": torch.zeros(3)}, path)
     assert torch.equal(load_checkpoint(path)["w"], torch.ones(3)), "old checkpoint must survive"
     assert [p.name for p in tmp_path.iterdir()] == ["c.pt"], "no temp file left behind"
+
+
+def test_findings_and_repairs_survive_a_resume(write_job, tmp_path):
+    # an absurd LR: the monitor finds it in epoch 1; a resumed run must still report it
+    job = write_job(SLOW_JOB.replace('"epochs": 5', '"epochs": 2') +
+                    "\ndef optimizer(params):\n    return torch.optim.SGD(params, lr=50.0)\n")
+    out = tmp_path / "run"
+    first = _fit(job, out, "--epochs", "1")
+    first.wait(timeout=120)
+    before = {f["code"] for f in json.loads((out / "run.json").read_text())["findings"]}
+    assert before, "the planted LR must be found in the first epoch"
+    saved = {f["code"] for f in load_checkpoint(out / "checkpoints" / "last.pt")["findings"]}
+    assert saved == before, "the checkpoint carries the findings so far"
+    resumed = _fit(job, out, "--resume")
+    resumed.wait(timeout=120)
+    after = {f["code"] for f in json.loads((out / "run.json").read_text())["findings"]}
+    assert before <= after

@@ -30,7 +30,7 @@ from danfang.engine.progress import ProgressBar
 from danfang.engine.state import State
 from danfang.environment import environment
 from danfang.errors import RunDirError, UsageError
-from danfang.findings import atomic_write_text
+from danfang.findings import Finding, atomic_write_text
 from danfang.job import Job, default_loss
 from danfang.recipes import get_recipe
 from danfang.seeding import rng_state, seed_everything, set_deterministic, set_rng_state
@@ -377,6 +377,7 @@ class Trainer:
             "best_model": self.best_model,
             "rng": rng_state(),
             "repairs": json.loads(json.dumps(state.repairs, default=str)),
+            "findings": [f.to_dict() for f in state.findings],
         }
         self._writer.submit(ckpt, self.ckpt_path, self.run_dir / "run.json", self._run_json(state, status))
 
@@ -399,6 +400,7 @@ class Trainer:
             cb.load_state_dict(cb_state)
         state.history = list(ckpt["history"])
         state.repairs = list(ckpt.get("repairs", []))
+        state.findings = [Finding.from_dict(d) for d in ckpt.get("findings", [])]
         state.step = int(ckpt["step"])
         self.best, self.best_model = ckpt["best"], ckpt["best_model"]
         self.wall_offset = float(state.history[-1]["wall_s"]) if state.history else 0.0
