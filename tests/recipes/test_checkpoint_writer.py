@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from danfang.checkpoint import load_checkpoint
-from danfang.engine.trainer import CheckpointWriter, fit
+from danfang.engine.checkpoint_writer import CheckpointWriter
+from danfang.engine.trainer import fit
 from danfang.job import load_job
 
 
