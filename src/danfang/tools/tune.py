@@ -30,6 +30,21 @@ def _optuna():
     return optuna
 
 
+def postgres_driver_url(url: str) -> str:
+    """Name the driver in a ``postgresql://`` URL: SQLAlchemy 2.1 means psycopg 3 by default;
+    with only psycopg2 installed (``danfang[postgres]``) the URL must say ``+psycopg2``."""
+    scheme, sep, rest = url.partition("://")
+    if scheme not in ("postgresql", "postgres") or not sep:
+        return url
+    for module, driver in (("psycopg", "psycopg"), ("psycopg2", "psycopg2")):
+        try:
+            __import__(module)
+        except ImportError:
+            continue
+        return f"postgresql+{driver}://{rest}"
+    raise UsageError("a PostgreSQL storage needs a driver: pip install 'danfang[postgres]' (psycopg2).")
+
+
 def default_space(trial: Any, job: Job) -> dict[str, Any]:
     """Recipe, LR (log, around the recipe's own), weight decay (log) and label smoothing."""
     if job.optimizer_fn is not None:
@@ -118,11 +133,7 @@ def tune(job_path: str | Path, *, trials: int, out: str | Path, storage: str | N
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     storage = storage or f"sqlite:///{(out / 'tune.db').resolve()}"
-    if storage.startswith("postgresql"):
-        try:
-            import psycopg2  # noqa: F401
-        except ImportError as exc:
-            raise UsageError("a PostgreSQL storage needs its driver: pip install 'danfang[postgres]'") from exc
+    storage = postgres_driver_url(storage)
     study_name = study_name or f"{job.name}-tune"
     direction = "maximize" if job.settings["monitor"] == "val_acc" else "minimize"
     optuna.logging.set_verbosity(optuna.logging.WARNING)
