@@ -78,6 +78,17 @@ def test_dead_fraction_uses_channels_of_conv_maps():
     assert float(probe.collect()["1"]) == pytest.approx(0.5)
 
 
+def test_dead_fraction_reads_the_feature_axis_of_token_activations():
+    # (N, L, D) activations of a transformer-style MLP: units are the D features, not positions
+    mlp = nn.Sequential(nn.Linear(8, 12), nn.ReLU(), nn.Linear(12, 8))
+    with torch.no_grad():
+        mlp[0].bias[:3] = -100.0  # 3 of 12 features never fire
+    probe = DeadFraction()
+    probe.attach(mlp)
+    mlp(torch.randn(4, 20, 8))
+    assert float(probe.collect()["1"]) == pytest.approx(3 / 12)
+
+
 @pytest.mark.parametrize("act", [nn.Sigmoid, nn.Tanh])
 def test_saturated_fraction_matches_reference(act):
     net = _net(act)

@@ -8,9 +8,17 @@ import torch
 from torch import nn
 
 
-def unit_dim(t: torch.Tensor) -> int:
-    """The dimension that indexes units: features of ``(N, F)``, channels of ``(N, C, ...)``."""
+def unit_dim(t: torch.Tensor, channels_first: bool = True) -> int:
+    """The dimension that indexes units: features of ``(N, F)``; channels of a conv map
+    ``(N, C, ...)``; the last dimension of a token/sequence tensor ``(N, L, D)`` in a model
+    with no convolutions (``channels_first=False``)."""
+    if t.ndim >= 3 and not channels_first:
+        return t.ndim - 1
     return 1 if t.ndim >= 2 else 0
+
+
+def has_convolutions(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.conv._ConvNd) for m in model.modules())
 
 
 class ActivationProbe(abc.ABC):
@@ -26,6 +34,7 @@ class ActivationProbe(abc.ABC):
     def __init__(self) -> None:
         self._handles: list = []
         self._acc: dict[str, list[torch.Tensor]] = {}
+        self.channels_first = True
 
     @property
     def attached(self) -> bool:
@@ -36,6 +45,7 @@ class ActivationProbe(abc.ABC):
 
     def attach(self, model: nn.Module) -> None:
         self.detach()
+        self.channels_first = has_convolutions(model)
         for name, module in self.modules(model):
             self._handles.append(module.register_forward_hook(self._hook(name)))
 

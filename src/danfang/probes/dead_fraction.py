@@ -9,14 +9,15 @@ from danfang.probes.activation import ActivationProbe, unit_dim
 
 
 class DeadFraction(ActivationProbe):
-    """Per ``nn.ReLU``/``nn.ReLU6`` module: share of units (features, or channels of a conv
-    map) whose output was 0 for every sample and position seen during the probe step."""
+    """Per ``nn.ReLU``/``nn.ReLU6`` module: share of units (features, channels of a conv map,
+    or the last dimension of (N, L, D) token activations in a model without convolutions)
+    whose output was 0 for every sample and position seen during the probe step."""
 
     name = "dead_fraction"
     kinds = (nn.ReLU, nn.ReLU6)
 
     def accumulate(self, name: str, module: nn.Module, output: torch.Tensor) -> None:
-        d = unit_dim(output)
+        d = unit_dim(output, self.channels_first)
         dims = tuple(i for i in range(output.ndim) if i != d)
         active = output.amax(dim=dims) > 0 if dims else output > 0  # a unit is active if its max is > 0
         prev = self._acc.get(name)
