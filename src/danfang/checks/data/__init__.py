@@ -32,6 +32,10 @@ from danfang.findings import CODES, Finding
 
 __all__ = ["audit", "audit_job", "audit_context", "run_checks"]
 
+#: checks that read the inputs (``nan_in_data`` and ``class_imbalance`` still read the targets)
+INPUT_CODES = ("duplicate_samples", "train_test_overlap", "label_noise", "covariate_shift",
+               "unnormalized_inputs")
+
 
 def _split_data(name: str, split: Split) -> SplitData:
     limit = SAMPLE_LIMIT if isinstance(split, ArraySplit) else DATASET_LIMIT
@@ -56,8 +60,17 @@ def run_checks(ctx: AuditContext, timings: dict[str, float] | None = None) -> li
     """
     order = list(CODES)
     findings: list[Finding] = []
+    opaque = [s.name for s in ctx.splits.values() if s.x is None]
     for cls in sorted(registered_checks("data"), key=lambda c: order.index(c.code)):
         t = time.perf_counter()
+        if opaque and cls.code in INPUT_CODES:
+            findings.append(Finding(
+                code=cls.code, severity="info",
+                message=f"the {cls.code} check does not apply: the inputs of {', '.join(opaque)} are not one "
+                        "tensor a sample (dict or tuple inputs), so only the targets were audited.",
+                fix="Audit each input tensor with danfang.audit((X_part, y), (X_val_part, y_val)).",
+                evidence={"splits": opaque}))
+            continue
         try:
             findings += cls().run(ctx)
         except Exception as exc:  # a broken check must not break the doctor
