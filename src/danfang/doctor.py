@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from danfang.engine.budget import TimeBudget
 from danfang.engine.trainer import RunResult, Trainer
@@ -33,8 +33,15 @@ class DoctorResult:
 
 def run_doctor(job: Job | str | Path, out: str | Path, *, epochs: int | None = None,
                budget: float = DEFAULT_BUDGET_S, quiet: bool = True,
-               phases: tuple[str, ...] = ("data", "preflight", "training", "curves")) -> DoctorResult:
+               phases: tuple[str, ...] = ("data", "preflight", "training", "curves"),
+               on_phase: Callable[[str], None] | None = None) -> DoctorResult:
+    """Run the doctor's phases on ``job`` into ``out``. ``on_phase(name)`` is called as each
+    phase starts (the CLI shows it), and with ``"done"`` at the end."""
     import time
+
+    def starting(name: str) -> None:
+        if on_phase is not None:
+            on_phase(name)
 
     from danfang.checks.curves import diagnose
     from danfang.checks.data import audit_job
@@ -51,6 +58,7 @@ def run_doctor(job: Job | str | Path, out: str | Path, *, epochs: int | None = N
 
     t = time.perf_counter()
     if "data" in phases:
+        starting("data")
         findings += audit_job(job)
         timings["data"] = time.perf_counter() - t
         write_data_view(job, findings, out)
@@ -58,10 +66,12 @@ def run_doctor(job: Job | str | Path, out: str | Path, *, epochs: int | None = N
             res.notes.append("stopped before training: the data holds NaN/Inf")
             return _finish(res)
     if "preflight" in phases:
+        starting("preflight")
         t = time.perf_counter()
         findings += preflight_job(job)
         timings["preflight"] = time.perf_counter() - t
     if "training" in phases:
+        starting("training")
         t = time.perf_counter()
         budget_cb, clear_cb = TimeBudget(budget), StopWhenVerdictClear()
         trainer = Trainer(job, out / "run", epochs=epochs, quiet=quiet, resume=False, checkpoint=False,
@@ -79,6 +89,7 @@ def run_doctor(job: Job | str | Path, out: str | Path, *, epochs: int | None = N
             res.notes.append(f"training stopped by the {budget:.0f} s budget after "
                              f"{len(res.run.history)} epochs")
         if "curves" in phases:
+            starting("curves")
             t = time.perf_counter()
             verdict, curve_findings = diagnose(res.run.history, trainer.settings,
                                                stopped_by_budget=budget_cb.exhausted)

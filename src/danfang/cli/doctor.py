@@ -7,8 +7,40 @@ from typing import Optional
 
 import typer
 
-from danfang.cli.app import app, out, user_errors
+from danfang.cli.app import app, err, out, user_errors
 from danfang.doctor import DEFAULT_BUDGET_S
+
+
+class PhaseStatus:
+    """A spinner on stderr naming the doctor's phase; it steps aside while the training
+    progress bar runs (rich allows one live display at a time)."""
+
+    LABELS = {"data": "auditing the data", "preflight": "running the preflight checks",
+              "curves": "reading the learning curves"}
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet, self.status = quiet, None
+
+    def update(self, phase: str) -> None:
+        if self.quiet:
+            return
+        label = self.LABELS.get(phase)
+        if label is None:  # training shows its own bar
+            self.__exit__()
+            return
+        if self.status is None:
+            self.status = err.status(label)
+            self.status.start()
+        else:
+            self.status.update(label)
+
+    def __enter__(self) -> "PhaseStatus":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
 
 
 @app.command()
@@ -27,6 +59,8 @@ def doctor(
     with user_errors():
         loaded = load_job(job)
         folder = out_dir or Path("runs") / f"{loaded.name}-doctor"
-        result = run_doctor(loaded, folder, epochs=epochs, budget=budget, quiet=quiet)
+        with PhaseStatus(quiet) as status:
+            result = run_doctor(loaded, folder, epochs=epochs, budget=budget, quiet=quiet,
+                                on_phase=status.update)
         print_summary(result, out)
         raise typer.Exit(result.exit_code)
