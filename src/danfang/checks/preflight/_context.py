@@ -57,3 +57,8 @@ class PreflightContext:
 def module_of(param_name: str) -> str:
     """``"layers.3.weight" -> "layers.3"``; a top-level parameter names the model itself."""
     return param_name.rpartition(".")[0] or "(model)"
+
+
+def name_list(names: list[str], limit: int) -> str:
+    """"`a`, `b`, `c` …": the first ``limit`` names in backticks, an ellipsis when there are more."""
+    return ", ".join(f"`{n}`" for n in names[:limit]) + (" …" if len(names) > limit else "")

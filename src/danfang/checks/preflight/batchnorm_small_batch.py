@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from danfang.checks.base import Check
-from danfang.checks.preflight._context import PreflightContext
+from danfang.checks.preflight._context import PreflightContext, name_list
 from danfang.checks.preflight._trace import BATCHNORM
 from danfang.findings import Finding
 
@@ -37,7 +37,7 @@ class BatchNormSmallBatch(Check):
         layers = [n for n, m in ctx.model.named_modules() if isinstance(m, BATCHNORM)]
         if not layers or bs <= 0 or bs >= self.MIN_BATCH:
             return []
-        shown = ", ".join(f"`{n}`" for n in layers[:3]) + (" …" if len(layers) > 3 else "")
+        shown = name_list(layers, 3)
         return [self.finding(
             "warning",
             f"The model normalises with BatchNorm ({len(layers)} layer(s): {shown}) but trains on "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from danfang.checks.base import Check
 from danfang.checks.preflight._batch import head, loss_of, run_model
-from danfang.checks.preflight._context import PreflightContext, module_of
+from danfang.checks.preflight._context import PreflightContext, module_of, name_list
 from danfang.findings import Finding
 
 
@@ -72,7 +72,7 @@ class NoGradient(Check):
     def _finding(self, kind: str, params: list[str], sizes: dict[str, int], total: int) -> Finding:
         modules = list(dict.fromkeys(module_of(p) for p in params))
         share = sum(sizes[p] for p in params) / max(total, 1)
-        shown = ", ".join(f"`{m}`" for m in modules[:5]) + (" …" if len(modules) > 5 else "")
+        shown = name_list(modules, 5)
         text: dict[str, tuple[str, str, str]] = {
             "cut": ("error", "ran in the forward pass but got no gradient: the graph is cut between "
                     "them and the loss",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from danfang.checks.base import Check
-from danfang.checks.preflight._context import PreflightContext
+from danfang.checks.preflight._context import PreflightContext, name_list
 from danfang.findings import Finding
 from danfang.recipes.param_groups import no_decay_names
 
@@ -46,7 +46,7 @@ class WeightDecayOnNormBias(Check):
         if not decayed:
             return []
         listed = list(decayed)
-        shown = ", ".join(f"`{n}`" for n in listed[:4]) + (" …" if len(listed) > 4 else "")
+        shown = name_list(listed, 4)
         return [self.finding(
             "warning",
             f"The optimizer applies weight decay ({max(decayed.values()):g}) to {len(listed)} bias / "
