@@ -133,12 +133,15 @@ def test_probe_set_hooks_only_on_probe_steps():
     for step in range(6):
         probes.before_forward()
         assert bool(net[1]._forward_hooks) == (step % 3 == 2)
+        # the module stack of the functional-call probe: first probe step only (no calls found)
+        assert bool(net[0]._forward_pre_hooks) == (step == 2)
         x, y = torch.randn(16, 6), torch.randint(0, 3, (16,))
         loss = nn.functional.cross_entropy(net(x), y)
         probes.add_loss(loss)
         loss.backward()
         probes.after_backward()
-        assert not net[1]._forward_hooks
+        assert not net[1]._forward_hooks and not any(m._forward_pre_hooks for m in net.modules())
+        assert not torch.overrides._get_current_function_mode_stack()
         opt.step()
         opt.zero_grad()
         samples.append(probes.after_step(epoch=0, lr=0.1))

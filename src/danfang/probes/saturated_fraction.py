@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 from torch import nn
 
@@ -12,13 +14,20 @@ TAIL = 0.99
 
 
 class SaturatedFraction(ActivationProbe):
-    """Per ``nn.Sigmoid``/``nn.Tanh`` module: share of output elements in the flat tails."""
+    """Per ``nn.Sigmoid``/``nn.Tanh`` module and per functional call site (``torch.sigmoid``,
+    ``F.sigmoid``, ``x.sigmoid()``, ``torch.tanh``, ``F.tanh``, ``x.tanh()`` and the in-place
+    forms): share of output elements in the flat tails."""
 
     name = "saturated_fraction"
-    kinds = (nn.Sigmoid, nn.Tanh)
+    skip_model_output = True
+    kinds: ClassVar = {nn.Sigmoid: "sigmoid", nn.Tanh: "tanh"}
+    # F.sigmoid / F.tanh call x.sigmoid() / x.tanh(), which is what the mode sees
+    functions: ClassVar = {torch.sigmoid: "sigmoid", torch.sigmoid_: "sigmoid", torch.Tensor.sigmoid: "sigmoid",
+                 torch.Tensor.sigmoid_: "sigmoid", torch.special.expit: "sigmoid", torch.tanh: "tanh",
+                 torch.tanh_: "tanh", torch.Tensor.tanh: "tanh", torch.Tensor.tanh_: "tanh"}
 
-    def accumulate(self, name: str, module: nn.Module, output: torch.Tensor) -> None:
-        centred = output * 2 - 1 if isinstance(module, nn.Sigmoid) else output
+    def accumulate(self, name: str, kind: str, output: torch.Tensor) -> None:
+        centred = output * 2 - 1 if kind == "sigmoid" else output
         hits = (centred.abs() > TAIL).sum()
         acc = self._acc.setdefault(name, [torch.zeros((), device=output.device, dtype=torch.long), 0])
         acc[0] = acc[0] + hits

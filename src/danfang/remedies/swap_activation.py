@@ -8,6 +8,7 @@ from torch import nn
 
 from danfang.engine.state import State
 from danfang.findings import Finding
+from danfang.probes.functional import is_call_site
 from danfang.remedies._base import Remedy
 from danfang.remedies.reinit import reinitialise, reset_optimizer_state
 
@@ -22,7 +23,11 @@ class SwapActivation(Remedy):
     last module, which may be an output activation (e.g. a sigmoid before BCELoss).
     With ``reinit=True`` the weights are re-initialised for the new activation (needed when
     the old one left them in a bad place, as deep sigmoid stacks do). Undo puts the old
-    modules back and restores the weights."""
+    modules back and restores the weights.
+
+    A functional call (``F.relu``, ``torch.sigmoid``) is no module and cannot be swapped: the
+    remedy declines a finding that names a call site (``layer1.0:relu``), and a model with no
+    activation module, so the repairer goes on to its next remedy."""
 
     def __init__(self, name: str, kinds: tuple[type[nn.Module], ...], make: Callable[[], nn.Module],
                  reinit: bool = False) -> None:
@@ -37,7 +42,7 @@ class SwapActivation(Remedy):
         return [(n, m) for n, m in named if isinstance(m, self.kinds) and n != last]
 
     def applies(self, state: State, finding: Finding, repairer: Any) -> bool:
-        return bool(self._targets(state.model))
+        return not is_call_site(finding.where) and bool(self._targets(state.model))
 
     def apply(self, state: State, finding: Finding, repairer: Any) -> dict[str, Any]:
         self.swapped = []

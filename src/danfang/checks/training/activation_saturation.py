@@ -6,12 +6,16 @@ from danfang.checks.training._base import SustainedFractionCheck
 
 
 class ActivationSaturation(SustainedFractionCheck):
-    """Symptom: ≥ 50% of a sigmoid/tanh module's outputs lie in the flat tails (|tanh| > 0.99,
-    sigmoid outside [0.005, 0.995], where the derivative is < 2% of its peak) at ``sustain``
-    probe steps in a row.
+    """Symptom: ≥ 50% of the outputs of a sigmoid/tanh module or functional call lie in the
+    flat tails (|tanh| > 0.99, sigmoid outside [0.005, 0.995], where the derivative is < 2%
+    of its peak) at ``sustain`` probe steps in a row.
 
-    Evidence: the saturated fraction per ``nn.Sigmoid``/``nn.Tanh`` module (the saturation
-    rule of AUTOTRAINER and DeepDiagnosis).
+    Evidence: the saturated fraction per ``nn.Sigmoid``/``nn.Tanh`` module and per functional
+    call site (``torch.sigmoid``, ``F.sigmoid``, ``x.sigmoid()``, ``torch.tanh``, ``F.tanh``,
+    ``x.tanh()``) named after the module whose forward makes it, e.g. ``block:sigmoid#2``
+    for the second sigmoid call in ``block``'s forward (the saturation rule of AUTOTRAINER
+    and DeepDiagnosis). The model's own output activation is left out: a confident
+    classifier's output sigmoid is in its tails by design.
 
     Likely causes: init scale too large, unnormalised inputs, a learning rate too high,
     deep stacks of saturating activations.
