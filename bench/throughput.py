@@ -44,7 +44,9 @@ class Workload:
 
     def __init__(self, job: Job, recipe: str, device: torch.device, epochs: int, compile: bool) -> None:
         self.job, self.recipe, self.device, self.epochs, self.compile = job, get_recipe(recipe), device, epochs, compile
-        self.settings = {**job.settings, "device": str(device), "epochs": epochs, "compile": compile}
+        # the same fixed work for every contender: no time budget, no test-time augmentation
+        self.settings = {**job.settings, "device": str(device), "epochs": epochs, "compile": compile,
+                         "time_budget_s": None, "tta": None}
         self.cuda = device.type == "cuda"
         x, y = job.splits.train.arrays()
         vx, vy = job.splits.val.arrays()

@@ -2,8 +2,10 @@
 
 Built for one GPU: the 50,000 training images stay on the device, augmentation (random crop
 + flip, :mod:`gpu_augment`) runs there too, bf16 autocast and channels_last come from the
-trainer. ``python bench/accuracy_cifar10.py`` trains it with its recipe and reports test
-accuracy and wall time. Point ``DANFANG_CIFAR10`` at ``cifar10-jpeg.tar.xz``.
+trainer. It trains to a time budget (as many epochs as fit, the LR schedule fitted to them)
+and evaluates with flip test-time augmentation. ``python bench/accuracy_cifar10.py`` trains
+it with its recipe and reports test accuracy and wall time. Point ``DANFANG_CIFAR10`` at
+``cifar10-jpeg.tar.xz``.
 """
 
 from __future__ import annotations
@@ -45,6 +47,14 @@ def data():
 
 
 # with the default recipe (sgd-cosine: SGD + Nesterov, 1 warmup epoch, cosine to 1%):
-# lr 0.4 = 0.1 x 512/128 (the linear scaling rule), label smoothing 0.1
-settings = {"task": "classification", "batch_size": 512, "epochs": 18, "seed": 0,
-            "eval_batch_size": 2000, "lr": 0.4, "weight_decay": 5e-4, "label_smoothing": 0.1}
+# lr 0.4 = 0.1 x 512/128 (the linear scaling rule), label smoothing 0.1.
+# time_budget_s: train as many epochs as fit in 55 s of training wall time (run.json's wall_s,
+#   compilation, evaluation and checkpoints included), with the cosine re-fit to end at its
+#   floor on the last planned epoch; `epochs` is only the cap. The target is 60 s: the plan
+#   starts an epoch only when it is projected to end inside the budget, and the 5 s left over
+#   is about two epochs' worth (an epoch is expected to take 2-3 s on an H100, not measured)
+#   for epochs that run slower than the plan's estimate.
+# tta "flip": every evaluation averages the logits of each test image and its mirror image.
+settings = {"task": "classification", "batch_size": 512, "epochs": 40, "time_budget_s": 55.0,
+            "tta": "flip", "seed": 0, "eval_batch_size": 2000, "lr": 0.4, "weight_decay": 5e-4,
+            "label_smoothing": 0.1}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 from typing import Any
 
 #: key -> (default, description). ``None`` default means "decided later" (e.g. inferred).
@@ -28,10 +29,30 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "grad_clip": (None, "clip the global gradient norm at this value"),
     "label_smoothing": (None, "label smoothing for the default classification loss"),
     "accumulate": (1, "gradient accumulation steps"),
+    "time_budget_s": (None, ("train as well as possible in this many seconds of training: `epochs` becomes "
+                             "a cap, and the planned epochs and the LR schedule are fitted to the budget")),
+    "tta": (None, ("test-time augmentation at evaluation: 'flip' averages the logits of each image and "
+                   "its mirror image (4-D image inputs)")),
 }
 
 TASKS = ("classification", "regression")
 MONITORS = ("val_loss", "val_acc")
+TTA = ("flip",)
+
+
+def check_time_budget(value: Any) -> None:
+    """``settings['time_budget_s']``: None or a positive, finite number of seconds."""
+    ok = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)
+                           and math.isfinite(value) and value > 0)
+    if not ok:
+        raise ValueError("settings['time_budget_s'] must be a positive number of seconds "
+                         f"(or None for no budget), got {value!r}.")
+
+
+def check_tta(value: Any) -> None:
+    """``settings['tta']``: None or one of :data:`TTA`."""
+    if value is not None and value not in TTA:
+        raise ValueError(f"settings['tta'] must be None or one of {TTA}, got {value!r}.")
 
 
 def validate_settings(raw: Any) -> dict[str, Any]:
@@ -65,4 +86,6 @@ def validate_settings(raw: Any) -> dict[str, Any]:
                          f"got {out['scheduler_interval']!r}.")
     if out["precision"] not in ("auto", "bf16", "fp32"):
         raise ValueError(f"settings['precision'] must be 'auto', 'bf16' or 'fp32', got {out['precision']!r}.")
+    check_time_budget(out["time_budget_s"])
+    check_tta(out["tta"])
     return out

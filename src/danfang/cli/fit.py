@@ -21,6 +21,12 @@ def print_run_summary(result) -> None:
     best, final = result.best, result.final
     out.print(f"[bold]run directory:[/] {result.run_dir}")
     out.print(f"status: {result.status}" + (f" after {final['epoch']} epochs" if final else ""))
+    budget = getattr(result, "budget", None)
+    if budget:
+        out.print(f"time budget {budget['seconds']:g} s: planned {budget['planned_epochs']} of "
+                  f"{budget['max_epochs']} epochs, LR schedule {budget['schedule']}")
+        if budget["schedule"].startswith("cut short"):
+            out.print(f"  [yellow]warning[/]: {result.stop_reason}")
     if best:
         acc = f", val_acc {best['val_acc']:.4f}" if best.get("val_acc") is not None else ""
         out.print(f"best epoch {best['epoch']}: val_loss {best['val_loss']:.4f}{acc}")
@@ -66,7 +72,12 @@ def data_changes(job, normalize: bool, reweight: bool) -> dict:
 def fit(
     job: Path = typer.Argument(..., help="Path of the job file (DESIGN §1)."),
     recipe: Optional[str] = typer.Option(None, "--recipe", help=RECIPE_HELP),
-    epochs: Optional[int] = typer.Option(None, "--epochs", help="Override settings['epochs']."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Override settings['epochs'] (the cap, with a time budget)."),
+    time_budget: Optional[float] = typer.Option(
+        None, "--time-budget", metavar="SECONDS",
+        help="Train as well as possible in this many seconds of training: as many epochs as fit "
+             "(up to --epochs), with the LR schedule re-fit to end on the last one. "
+             "Sets settings['time_budget_s']."),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Run directory (default runs/<job>)."),
     resume: bool = typer.Option(False, "--resume", help="Continue a killed run from its last checkpoint."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Override settings['seed']."),
@@ -95,7 +106,7 @@ def fit(
         if deterministic:
             overrides["deterministic"] = True
         options = {"lr": lr, "batch_size": batch_size, "grad_clip": grad_clip,
-                   "label_smoothing": label_smoothing, "accumulate": accumulate}
+                   "label_smoothing": label_smoothing, "accumulate": accumulate, "time_budget_s": time_budget}
         overrides.update({k: v for k, v in options.items() if v is not None})
         if scale_lr is not None:
             recipe = get_recipe(recipe).with_options(base_batch_size=scale_lr)

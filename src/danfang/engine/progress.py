@@ -38,7 +38,9 @@ class ProgressBar(Callback):
         info = f"epoch {m['epoch']}/{state.epochs} val_loss {m['val_loss']:.4f}"
         if m.get("val_acc") is not None:
             info += f" val_acc {m['val_acc']:.3f}"
-        self.progress.update(self.task, info=info, completed=(state.epoch + 1) * state.steps_per_epoch)
+        # state.epochs may change as a time budget is planned
+        self.progress.update(self.task, info=info, completed=(state.epoch + 1) * state.steps_per_epoch,
+                             total=state.epochs * max(1, state.steps_per_epoch))
 
     def fit_end(self, state: State) -> None:
         if self.progress is not None:

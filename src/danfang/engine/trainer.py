@@ -3,7 +3,9 @@
 It builds the model, loss, optimizer and schedule from the job (or the recipe), trains with
 per-epoch evaluation, steps ``ReduceLROnPlateau`` with the monitored metric, keeps the best
 weights, writes a crash-safe checkpoint and ``run.json`` after every epoch, and resumes a
-killed run to the same result.
+killed run to the same result. With ``settings['time_budget_s']`` it plans the number of
+epochs to the budget and re-fits the LR schedule to it (:mod:`danfang.engine.time_plan`);
+with ``settings['tta'] == 'flip'`` evaluation averages the logits of each image and its mirror.
 """
 
 from __future__ import annotations
@@ -28,12 +30,15 @@ from danfang.engine.engine import Engine
 from danfang.engine.events import Event
 from danfang.engine.progress import ProgressBar
 from danfang.engine.state import State
+from danfang.engine.time_plan import EpochPlan, typical_epoch_s
 from danfang.environment import environment
-from danfang.errors import RunDirError, UsageError
+from danfang.errors import JobError, RunDirError, UsageError
 from danfang.findings import Finding, atomic_write_text
 from danfang.job import Job, default_loss
 from danfang.recipes import get_recipe
+from danfang.recipes.schedules import can_refit, refit_schedule
 from danfang.seeding import rng_state, seed_everything, set_deterministic, set_rng_state
+from danfang.settings import check_time_budget, check_tta
 
 STEP_SCHEDULERS = (torch.optim.lr_scheduler.OneCycleLR, torch.optim.lr_scheduler.CyclicLR)
 
@@ -50,6 +55,8 @@ class RunResult:
     findings: list = field(default_factory=list)
     repairs: list = field(default_factory=list)
     settings: dict = field(default_factory=dict)
+    stop_reason: str | None = None
+    budget: dict | None = None      # the time-budget plan (run.json's "budget"), None without one
 
 
 def resolve_device(name: str) -> torch.device:
@@ -103,8 +110,20 @@ def next_run_dir(job: Job, root: str | Path = "runs", resume: bool = False) -> P
     return root / f"{job.name}-{n}"
 
 
+def flip_average(out: Any, flipped: Any) -> torch.Tensor:
+    """The mean of the logits of the images and of their mirror images (flip TTA), in fp32 or wider."""
+    if not (isinstance(out, torch.Tensor) and isinstance(flipped, torch.Tensor)):
+        raise UsageError("settings['tta'] = 'flip' averages the model's outputs, so the model must return "
+                         f"a tensor; it returned {type(out).__name__}.")
+    dtype = torch.promote_types(out.dtype, torch.float32)
+    return (out.to(dtype) + flipped.to(dtype)) / 2
+
+
 class Trainer:
     """Train ``job`` into ``run_dir``. See :func:`fit` for the arguments."""
+
+    #: the clock of ``wall_s`` and of the time budget (tests replace it with a fake one)
+    clock = staticmethod(time.perf_counter)
 
     def __init__(self, job: Job, run_dir: str | Path, *, recipe: str | None = None,
                  epochs: int | None = None, callbacks: Iterable[Callback] = (), quiet: bool = True,
@@ -118,6 +137,11 @@ class Trainer:
             if epochs < 1:
                 raise UsageError(f"--epochs must be a positive integer, got {epochs}.")
             self.settings["epochs"] = epochs
+        try:
+            check_time_budget(self.settings.get("time_budget_s"))
+            check_tta(self.settings.get("tta"))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
         self.recipe_name = None if (job.optimizer_fn is not None) else (recipe or None)
         if recipe is not None and job.optimizer_fn is not None:
             raise UsageError(f"--recipe {recipe} was given but {job.path} defines its own optimizer(); "
@@ -145,6 +169,14 @@ class Trainer:
         self.channels_last = bool(channels_last and isinstance(x0, torch.Tensor) and x0.ndim == 4)
         if self.channels_last:
             model = model.to(memory_format=torch.channels_last)
+        if s.get("tta") == "flip":
+            xv, _ = self.job.splits.val.arrays(limit=1)
+            for name, x in (("train", x0), ("val", xv)):
+                if not (isinstance(x, torch.Tensor) and x.ndim == 4):
+                    shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+                    raise JobError(self.job.path, "settings", "settings['tta'] = 'flip' mirrors images along "
+                                   "their width and needs 4-D image inputs (N, C, H, W); the "
+                                   f"{name} split's inputs are {shape}. Remove 'tta' from the settings.")
         self.autocast = device.type == "cuda" and s["precision"] in ("auto", "bf16") or s["precision"] == "bf16"
 
         recipe = self.recipe
@@ -187,6 +219,8 @@ class Trainer:
         if isinstance(scheduler, STEP_SCHEDULERS):
             interval = "step"
         interval = s["scheduler_interval"] or interval
+        # the recipe's own schedule (a StepLR re-fit needs the recipe's step_every)
+        self.recipe_scheduler = scheduler if self.recipe_used == recipe.name else None
         self.grad_clip = s["grad_clip"] if s["grad_clip"] is not None else (
             recipe.grad_clip if self.recipe_used != "job" else None)
         if s["compile"]:
@@ -208,6 +242,8 @@ class Trainer:
         self.best_model: dict[str, torch.Tensor] | None = None
         self.wall_offset = 0.0
         self._writer = CheckpointWriter()
+        self.plan = EpochPlan(float(s["time_budget_s"]), epochs, epochs) if s.get("time_budget_s") else None
+        self._session_epochs_s: list[float] = []
         return state
 
     # -- the loop --------------------------------------------------------------------------
@@ -284,12 +320,15 @@ class Trainer:
         correct = torch.zeros((), device=state.device, dtype=torch.long)
         count = 0
         classify = state.settings["task"] == "classification"
+        flip = state.settings.get("tta") == "flip"
         ebs = state.settings["eval_batch_size"] or 4 * state.settings["batch_size"]
         for batch in split.batches(ebs, shuffle=False):
             batch = self._prepare(batch[:2], state.device)
             x, y = batch
             with self._precision(state.device):
                 out = call_model(model, x)
+                if flip:  # two forwards of N, not one of 2N: no extra copy, same peak memory
+                    out = flip_average(out, call_model(model, x.flip(-1)))
                 loss = state.loss_fn(out, y)
             bs = batch_size_of(x)
             total += loss.double() * bs
@@ -334,6 +373,7 @@ class Trainer:
             "rng": rng_state(),
             "repairs": json.loads(json.dumps(state.repairs, default=str)),
             "findings": [f.to_dict() for f in state.findings],
+            "budget": self.plan.state_dict() if self.plan is not None else None,
         }
         self._writer.submit(ckpt, self.ckpt_path, self.run_dir / "run.json", self._run_json(state, status))
 
@@ -360,6 +400,9 @@ class Trainer:
         state.step = int(ckpt["step"])
         self.best, self.best_model = ckpt["best"], ckpt["best_model"]
         self.wall_offset = float(state.history[-1]["wall_s"]) if state.history else 0.0
+        if self.plan is not None and ckpt.get("budget"):
+            self.plan.load_state_dict(ckpt["budget"])   # the scheduler state already holds the re-fit
+            self._apply_plan(state, self.plan.planned)
         set_rng_state(ckpt["rng"])
         return int(ckpt["epoch"]) + 1
 
@@ -375,6 +418,7 @@ class Trainer:
             "seed": self.settings["seed"],
             "status": status,
             "stop_reason": state.stop_reason,
+            "budget": self.plan.record() if self.plan is not None else None,
             "history": state.history,
             "best": self.best,
             "final": state.history[-1] if state.history else None,
@@ -387,6 +431,46 @@ class Trainer:
         }
         return json.dumps(doc, indent=2, default=str)
 
+    # -- the time budget ---------------------------------------------------------------------
+    def _apply_plan(self, state: State, planned: int) -> None:
+        """Train ``planned`` epochs; with the schedule re-fit, they are the epochs the run uses."""
+        state.epochs = planned
+        if self.plan is not None:   # run.json's settings: the epochs the schedule was built for
+            self.settings["epochs"] = planned if self.plan.cut_schedule is None else self.plan.max_epochs
+
+    def _replan(self, state: State, done: int, wall_s: float, epoch_s: float) -> None:
+        """After an epoch: re-plan the epochs to the budget and re-fit the schedule to them."""
+        plan = self.plan
+        assert plan is not None
+        self._session_epochs_s.append(epoch_s)
+        old = state.epochs
+        new = plan.after_epoch(done, wall_s, epoch_s, typical_epoch_s(self._session_epochs_s))
+        if new == old:
+            return
+        sched = state.scheduler
+        if plan.cut_schedule is None:
+            recipe = self.recipe if sched is not None and sched is self.recipe_scheduler else None
+            per_epoch = state.steps_per_epoch if state.scheduler_interval == "step" else 1
+            if not (can_refit(sched, recipe) and refit_schedule(sched, old, new, per_epoch, recipe)):
+                plan.cut_schedule = type(sched).__name__   # left as built: sized to the cap
+        self._apply_plan(state, new)
+
+    def _budget_end(self, state: State) -> None:
+        """The last planned epoch ended: say why the run stops before the cap, if it does."""
+        plan = self.plan
+        assert plan is not None
+        if plan.planned >= plan.max_epochs:
+            return
+        if plan.cut_schedule is None:
+            state.stop_reason = state.stop_reason or (
+                f"time budget: planned {plan.planned} epochs of {plan.max_epochs} "
+                f"({plan.seconds:g} s at {plan.epoch_s:.3g} s an epoch; the LR schedule was re-fit to them)")
+        else:
+            state.stop_training = True
+            state.stop_reason = (f"time budget of {plan.seconds:g} s: stopped after {plan.planned} epochs of "
+                                 f"{plan.max_epochs}; the job's {plan.cut_schedule} cannot be re-fit to a "
+                                 "shorter run, so its schedule was cut short")
+
     # -- the whole run -----------------------------------------------------------------------
     def fit(self) -> RunResult:
         state = self._build()
@@ -395,6 +479,9 @@ class Trainer:
         state.epoch = start
         if start >= state.epochs:
             status = "finished"
+            if self.plan is not None:   # a resumed run that had ended at its planned epochs
+                self._budget_end(state)
+                status = "stopped_early" if state.stop_training else status
         else:
             status = self._loop(state, start)
         test = None
@@ -406,25 +493,31 @@ class Trainer:
         self._write_run_json(state, status, test)
         return RunResult(self.run_dir, state.history, self.best,
                          state.history[-1] if state.history else None, test, status, state.model,
-                         state.findings, state.repairs, self.settings)
+                         state.findings, state.repairs, self.settings, state.stop_reason,
+                         self.plan.record() if self.plan is not None else None)
 
     def _loop(self, state: State, start: int) -> str:
         engine = self.engine
         engine.run(Event.FIT_START, state)
         status = "finished"
-        t0 = time.perf_counter()
+        t0 = last = self.clock()
         try:
-            for epoch in range(start, state.epochs):
+            epoch = start
+            while epoch < state.epochs:  # a time budget may change state.epochs as it goes
                 state.epoch = epoch
                 engine.run(Event.EPOCH_START, state)
                 lr = state.lr
                 train_loss = self._train_epoch(state)
                 val = self.evaluate(state, self.val_split)
+                now = self.clock()
                 state.metrics = {"epoch": epoch + 1, "train_loss": train_loss, "val_loss": val["loss"],
                                  "val_acc": val["acc"], "lr": lr,
-                                 "wall_s": round(self.wall_offset + time.perf_counter() - t0, 4)}
+                                 "wall_s": round(self.wall_offset + now - t0, 4)}
                 engine.run(Event.EVAL_END, state)
                 self._step_epoch_scheduler(state)
+                if self.plan is not None:
+                    self._replan(state, epoch + 1, self.wall_offset + now - t0, now - last)
+                last = now
                 state.history.append(dict(state.metrics))
                 monitored = state.metrics.get(state.settings["monitor"])
                 if improved(monitored, self.best[state.settings["monitor"]] if self.best else None, self.mode):
@@ -435,11 +528,14 @@ class Trainer:
                     state.stop_reason = state.stop_reason or f"non-finite training loss in epoch {epoch + 1}"
                     status = "diverged"
                 engine.run(Event.EPOCH_END, state)
+                if self.plan is not None and not state.stop_training and epoch + 1 >= state.epochs:
+                    self._budget_end(state)
                 if state.stop_training:
                     status = "diverged" if status == "diverged" else "stopped_early"
                     self._save(state, status)
                     break
                 self._save(state, "running" if epoch + 1 < state.epochs else "finished")
+                epoch += 1
         finally:
             try:
                 engine.run(Event.FIT_END, state)
