@@ -22,10 +22,6 @@ def unit_dim(t: torch.Tensor, channels_first: bool = True) -> int:
     return 1 if t.ndim >= 2 else 0
 
 
-def has_convolutions(model: nn.Module) -> bool:
-    return any(isinstance(m, nn.modules.conv._ConvNd) for m in model.modules())
-
-
 def _same_memory(a: object, b: torch.Tensor) -> bool:
     """``a`` is ``b`` or a view of all of it (``torch.sigmoid(z).squeeze(1)``)."""
     return a is b or isinstance(a, torch.Tensor) and a.data_ptr() == b.data_ptr() and a.numel() == b.numel()
@@ -59,13 +55,12 @@ class ActivationProbe(abc.ABC):
     def attached(self) -> bool:
         return bool(self._handles) or self.calls.attached
 
-    def modules(self, model: nn.Module) -> list[tuple[str, nn.Module]]:
-        return [(n, m) for n, m in model.named_modules() if isinstance(m, tuple(self.kinds))]
-
     def attach(self, model: nn.Module) -> None:
         self.detach()
-        self.channels_first = has_convolutions(model)
-        for name, module in self.modules(model):
+        named = list(model.named_modules())
+        self.channels_first = any(isinstance(m, nn.modules.conv._ConvNd) for _, m in named)
+        kinds = tuple(self.kinds)
+        for name, module in ((n, m) for n, m in named if isinstance(m, kinds)):
             kind = next(k for t, k in self.kinds.items() if isinstance(module, t))
             self._handles.append(module.register_forward_hook(self._hook(name, kind)))
         self.calls.attach(model)

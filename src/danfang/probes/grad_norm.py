@@ -16,6 +16,8 @@ class GradNorm:
             return torch.zeros(0)
         device = params[0].device
         have = [i for i, p in enumerate(params) if p.grad is not None]
+        if len(have) == len(params):  # the usual case: one foreach call and a stack
+            return torch.stack(torch._foreach_norm([p.grad.detach() for p in params])).float()
         out = torch.zeros(len(params), device=device, dtype=torch.float32)
         if have:
             norms = torch._foreach_norm([params[i].grad.detach() for i in have])
