@@ -47,3 +47,38 @@ settings = {"batch_size": 32, "epochs": 3, "seed": 0}
 @pytest.fixture
 def healthy_job(write_job):
     return write_job(HEALTHY_JOB)
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny models run fastest, and steadiest on a shared machine, on one thread."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def blobs(n: int = 512, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Three separable Gaussian blobs in 8 dimensions: ``(x, y)``."""
+    g = torch.Generator().manual_seed(seed)
+    centers = torch.randn(3, 8, generator=g) * 3
+    y = torch.randint(0, 3, (n,), generator=g)
+    return centers[y] + torch.randn(n, 8, generator=g), y
+
+
+def monitored_loop(model: torch.nn.Module, lr: float, steps: int = 60, cadence: int = 5):
+    """A user's own SGD loop on :func:`blobs` with ``danfang.Monitor`` added; returns the monitor."""
+    import danfang
+
+    x, y = blobs()
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    mon = danfang.Monitor(model, opt, cadence=cadence)
+    for i in range(steps):
+        j = (i * 32) % (len(x) - 32)
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x[j:j + 32]), y[j:j + 32])
+        loss.backward()
+        opt.step()
+        mon.step(loss)
+    mon.close()
+    return mon

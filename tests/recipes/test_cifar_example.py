@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from danfang.engine.callback import Callback
 from danfang.engine.trainer import Trainer
@@ -52,14 +51,6 @@ class Clock(Callback):
 
     def batch_end(self, state) -> None:
         self.t += 1.0
-
-
-@pytest.fixture
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture

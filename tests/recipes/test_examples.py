@@ -24,15 +24,6 @@ def examples_on_path():
     sys.path.remove(str(EXAMPLES))
 
 
-@pytest.fixture
-def one_thread():
-    """Tiny models run fastest (and steadiest on a shared machine) on one thread."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def final_acc(name: str, tmp_path: Path, seed: int = 0) -> float:
     result = fit(load_job(EXAMPLES / f"{name}.py"), tmp_path / f"{name}-{seed}", checkpoint=False,
                  settings={"seed": seed, "restore_best": False})

@@ -93,12 +93,9 @@ def trainer(job_path, out, *, clock=None, callbacks=(), resume=False, recipe=Non
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models run fastest, and steadiest on a shared machine, on one thread."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _single_thread(one_thread):
+    """Every test here on one thread (the ``one_thread`` fixture of tests/conftest.py)."""
     yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from danfang.findings import Finding
 from danfang.probes import DeadFraction, ProbeSet, SaturatedFraction
 from danfang.probes.functional import is_call_site, is_compiled
 from danfang.remedies import Repairer, ScaleLR, SwapActivation, repair_callbacks
-from tests.conftest import HEALTHY_JOB
+from tests.conftest import HEALTHY_JOB, monitored_loop
 
 
 class Block(nn.Module):
@@ -221,25 +221,8 @@ def test_a_compiled_model_is_left_alone():
 
 # -- the checks, through a real training loop ---------------------------------------------------
 
-def _blobs(n: int = 512):
-    g = torch.Generator().manual_seed(0)
-    centers = torch.randn(3, 8, generator=g) * 3
-    y = torch.randint(0, 3, (n,), generator=g)
-    return centers[y] + torch.randn(n, 8, generator=g), y
-
-
 def _user_loop(model: nn.Module, lr: float, steps: int = 60) -> danfang.Monitor:
-    x, y = _blobs()
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-    mon = danfang.Monitor(model, opt, cadence=5)
-    for i in range(steps):
-        j = (i * 32) % (len(x) - 32)
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x[j:j + 32]), y[j:j + 32])
-        loss.backward()
-        opt.step()
-        mon.step(loss)
-    mon.close()
+    mon = monitored_loop(model, lr, steps)
     assert not _get_current_function_mode_stack()
     return mon
 

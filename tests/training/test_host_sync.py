@@ -22,7 +22,7 @@ from danfang.checks.training import TrainingMonitor
 from danfang.engine.callback import Callback
 from danfang.engine.trainer import Trainer
 from danfang.job import load_job
-from tests.conftest import HEALTHY_JOB
+from tests.conftest import HEALTHY_JOB, blobs
 
 #: Tensor operations that make the host wait for the device (CUDA semantics).
 SYNCING = {"item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__",
@@ -66,20 +66,13 @@ class SyncRecorder(TorchFunctionMode):
         return Counter(step for step, _ in self.calls)
 
 
-def _blobs(n: int = 512):
-    g = torch.Generator().manual_seed(0)
-    centers = torch.randn(3, 8, generator=g) * 3
-    y = torch.randint(0, 3, (n,), generator=g)
-    return centers[y] + torch.randn(n, 8, generator=g), y
-
-
 def _model() -> nn.Module:
     torch.manual_seed(0)
     return nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 3))
 
 
 def _user_loop(recorder: SyncRecorder, steps: int, cadence: int, sync_every_step: bool = False) -> None:
-    x, y = _blobs()
+    x, y = blobs()
     model = _model()
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     mon = danfang.Monitor(model, opt, cadence=cadence)

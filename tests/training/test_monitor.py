@@ -10,29 +10,7 @@ from torch import nn
 
 import danfang
 from danfang.checks.training import TrainingMonitor, monitor_callbacks
-from tests.conftest import HEALTHY_JOB
-
-
-def _blobs(n: int = 512, seed: int = 0):
-    g = torch.Generator().manual_seed(seed)
-    centers = torch.randn(3, 8, generator=g) * 3
-    y = torch.randint(0, 3, (n,), generator=g)
-    return centers[y] + torch.randn(n, 8, generator=g), y
-
-
-def _user_loop(model: nn.Module, lr: float, steps: int = 60) -> danfang.Monitor:
-    x, y = _blobs()
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-    mon = danfang.Monitor(model, opt, cadence=5)
-    for i in range(steps):
-        j = (i * 32) % (len(x) - 32)
-        opt.zero_grad()
-        loss = nn.functional.cross_entropy(model(x[j:j + 32]), y[j:j + 32])
-        loss.backward()
-        opt.step()
-        mon.step(loss)
-    mon.close()
-    return mon
+from tests.conftest import HEALTHY_JOB, monitored_loop
 
 
 def _mlp() -> nn.Module:
@@ -41,7 +19,7 @@ def _mlp() -> nn.Module:
 
 
 def test_user_loop_healthy_is_quiet():
-    mon = _user_loop(_mlp(), lr=0.02)
+    mon = monitored_loop(_mlp(), lr=0.02)
     assert mon.findings == [], mon.report()
     assert "no training problems" in mon.report()
     assert len(mon.series["loss"]) == 12 and mon.series["cadence"] == 5
@@ -50,7 +28,7 @@ def test_user_loop_healthy_is_quiet():
 
 
 def test_user_loop_planted_divergence():
-    mon = _user_loop(_mlp(), lr=50.0)
+    mon = monitored_loop(_mlp(), lr=50.0)
     found = {f.code for f in mon.findings}
     assert {"loss_nan", "update_ratio_high"} & found, mon.report()
     assert "fix:" in mon.report()
@@ -60,7 +38,7 @@ def test_user_loop_dying_relu_names_the_module():
     model = _mlp()
     with torch.no_grad():
         model[2].bias.fill_(-50.0)
-    mon = _user_loop(model, lr=0.02)
+    mon = monitored_loop(model, lr=0.02)
     assert any(f.code == "dying_relu" and f.where == "3" for f in mon.findings), mon.report()
 
 
