@@ -268,3 +268,27 @@ def test_cli_time_budget_flag(write_job, tmp_path):
     assert bad.exit_code == 2 and "time_budget_s" in bad.output
     assert not (tmp_path / "bad" / "run.json").exists()
     assert "--time-budget" in CliRunner().invoke(app, ["fit", "--help"], env={"COLUMNS": "200"}).output
+
+
+class PlannedSteps(Callback):
+    """What the training monitor takes as the run's length, at every epoch's end."""
+
+    def __init__(self, monitor) -> None:
+        self.monitor, self.seen = monitor, []
+
+    def epoch_end(self, state) -> None:
+        self.seen.append((state.epochs * state.steps_per_epoch, self.monitor.watch.history.total_steps))
+
+
+def test_the_training_monitor_follows_the_plan(job, tmp_path):
+    """update_ratio_low stays quiet in the last quarter of a run, where schedules anneal the LR
+    on purpose: with a budget, that is the last quarter of the planned run, not of the cap."""
+    from danfang.checks.training import TrainingMonitor
+
+    monitor = TrainingMonitor()
+    seen = PlannedSteps(monitor)
+    result = trainer(job, tmp_path / "run", callbacks=[monitor, seen]).fit()
+    planned = result.budget["planned_epochs"] * STEPS
+    assert planned < 50 * STEPS
+    assert seen.seen[0][1] == 50 * STEPS  # epoch 1 ran before any plan: the cap
+    assert seen.seen[-1][1] == planned and all(total == planned for _, total in seen.seen[2:])

@@ -31,6 +31,10 @@ class TrainingMonitor(Callback):
         state.extras[ALERTS] = []
         state.extras[HISTORY] = self.watch.history
 
+    def epoch_start(self, state: State) -> None:
+        # a time budget may re-plan the run: the checks' "last quarter" follows the plan
+        self.watch.history.total_steps = state.epochs * state.steps_per_epoch
+
     def batch_start(self, state: State) -> None:
         self.watch.before_forward()
 
