@@ -92,3 +92,13 @@ def test_unknown_tta_is_a_clear_error(write_job, tmp_path):
         load_job(bad)
     with pytest.raises(UsageError, match="tta"):
         Trainer(load_job(write_job(IMAGE_JOB)), tmp_path / "run", settings={"tta": "rotate"})
+
+
+def test_cli_tta_flag(write_job, tmp_path):
+    image = write_job(IMAGE_JOB.replace('"seed": 0}', '"seed": 0, "epochs": 1}'), name="image.py")
+    res = CliRunner().invoke(app, ["fit", str(image), "--tta", "flip", "--out", str(tmp_path / "ok"), "--quiet"])
+    assert res.exit_code in (0, 1), res.output
+    assert json.loads((tmp_path / "ok" / "run.json").read_text())["settings"]["tta"] == "flip"
+    res = CliRunner().invoke(app, ["fit", str(image), "--tta", "rotate", "--out", str(tmp_path / "bad"), "--quiet"])
+    assert res.exit_code == 2 and "tta" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "bad").exists()

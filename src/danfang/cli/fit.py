@@ -92,6 +92,7 @@ def fit(
     grad_clip: Optional[float] = typer.Option(None, "--grad-clip", min=0.0, help="Clip the global gradient norm at this value."),
     label_smoothing: Optional[float] = typer.Option(None, "--label-smoothing", min=0.0, max=1.0, help="Label smoothing of the default classification loss."),
     accumulate: Optional[int] = typer.Option(None, "--accumulate", min=1, help="Accumulate gradients over this many batches a step."),
+    tta: Optional[str] = typer.Option(None, "--tta", metavar="flip", help="Test-time augmentation at evaluation: 'flip' averages the logits of each image and its mirror image (4-D image inputs)."),
     scale_lr: Optional[int] = typer.Option(None, "--scale-lr", min=1, metavar="BASE_BATCH", help="Linear LR scaling rule: lr x batch_size x accumulate / BASE_BATCH."),
 ) -> None:
     """Train JOB with a recipe; write run.json, checkpoints/ and report.html."""
@@ -106,7 +107,7 @@ def fit(
         if deterministic:
             overrides["deterministic"] = True
         options = {"lr": lr, "batch_size": batch_size, "grad_clip": grad_clip,
-                   "label_smoothing": label_smoothing, "accumulate": accumulate, "time_budget_s": time_budget}
+                   "label_smoothing": label_smoothing, "accumulate": accumulate, "time_budget_s": time_budget, "tta": tta}
         overrides.update({k: v for k, v in options.items() if v is not None})
         if scale_lr is not None:
             recipe = get_recipe(recipe).with_options(base_batch_size=scale_lr)
