@@ -138,6 +138,8 @@ def test_functional_sigmoid_and_tanh_saturation_matches_reference():
 
 
 def test_eval_mode_calls_do_not_count():
+    """Neither the module hooks (``act``) nor the mode (``block``'s and the root's calls) count
+    a forward in eval mode, such as a validation pass between probe steps."""
     net = Mixed()
     probe = DeadFraction()
     probe.attach(net)

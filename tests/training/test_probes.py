@@ -105,15 +105,6 @@ def test_saturated_fraction_matches_reference(act):
     assert got > 0.3
 
 
-def test_activation_hooks_skip_eval_mode():
-    net = _net()
-    probe = DeadFraction()
-    probe.attach(net)
-    net.eval()
-    net(torch.randn(4, 6))
-    assert probe.collect() == {}
-
-
 def test_loss_probe_mean_and_non_finite():
     probe = LossProbe()
     for v in (1.0, 2.0, 3.0):
