@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 import torch
 
-from danfang.checkpoint import load_checkpoint
+from danfang.checkpoint import clean_stale_temps, load_latest
 from danfang.data import ArraySplit, Split, batch_size_of, call_model, to_device
 from danfang.engine.callback import Callback
 from danfang.engine.checkpoint_writer import CheckpointWriter
@@ -35,6 +35,8 @@ from danfang.environment import environment
 from danfang.errors import JobError, RunDirError, UsageError
 from danfang.findings import Finding, atomic_write_text
 from danfang.job import Job, default_loss
+from danfang.task import AccuracyMeter
+from danfang.engine.baseline import measure_baseline
 from danfang.recipes import get_recipe
 from danfang.recipes.schedules import can_refit, refit_schedule
 from danfang.seeding import rng_state, seed_everything, set_deterministic, set_rng_state
@@ -188,6 +190,7 @@ class Trainer:
             default_loss(s["task"], s["label_smoothing"])
         if hasattr(loss_fn, "to"):
             loss_fn = loss_fn.to(device)
+        measure_baseline(model, loss_fn, self.job.splits.train, s, device)
 
         self.train_split = self.job.splits.train
         self.val_split = self.job.splits.val
@@ -317,9 +320,8 @@ class Trainer:
         was_training = model.training
         model.eval()
         total = torch.zeros((), device=state.device, dtype=torch.float64)
-        correct = torch.zeros((), device=state.device, dtype=torch.long)
+        accuracy = AccuracyMeter(state.settings["task"], state.loss_fn)
         count = 0
-        classify = state.settings["task"] == "classification"
         flip = state.settings.get("tta") == "flip"
         ebs = state.settings["eval_batch_size"] or 4 * state.settings["batch_size"]
         for batch in split.batches(ebs, shuffle=False):
@@ -333,11 +335,10 @@ class Trainer:
             bs = batch_size_of(x)
             total += loss.double() * bs
             count += bs
-            if classify:
-                correct += (out.argmax(dim=1) == y).sum()
+            accuracy.add(out, y)
         model.train(was_training)
         loss_value = float(total.item() / max(count, 1))
-        acc = float(correct.item() / max(count, 1)) if classify else None
+        acc = accuracy.value()
         return {"loss": loss_value, "acc": acc}
 
     def _step_epoch_scheduler(self, state: State) -> None:
@@ -356,8 +357,14 @@ class Trainer:
     def ckpt_path(self) -> Path:
         return self.run_dir / "checkpoints" / "last.pt"
 
-    def _save(self, state: State, status: str) -> None:
+    def _save(self, state: State, status: str, final: bool = False) -> None:
+        """A checkpoint (``last.pt``, the one before kept as ``prev.pt``) and run.json. Between
+        the first and the ``final`` one, checkpoints are spaced by elapsed time so that they cost
+        <= ~0.5% of the run (``CheckpointWriter.due``); run.json is written every epoch."""
         if not self.checkpoint:
+            return
+        if not (final or self._writer.due(time.perf_counter())):
+            self._writer.submit(None, self.ckpt_path, self.run_dir / "run.json", self._run_json(state, status))
             return
         ckpt = {
             "schema": 1,
@@ -379,7 +386,7 @@ class Trainer:
 
     def _load(self, state: State) -> int:
         """Restore from the last checkpoint; return the epoch to start from."""
-        if not self.ckpt_path.exists():
+        if not (self.ckpt_path.exists() or self.ckpt_path.with_name("prev.pt").exists()):
             return 0
         run_json = self.run_dir / "run.json"
         if run_json.exists():
@@ -387,7 +394,10 @@ class Trainer:
             if Path(prev.get("job", "")).name != self.job.path.name:
                 raise RunDirError(f"{self.run_dir} holds a run of {prev.get('job')}, not of "
                                   f"{self.job.path}; pass the matching job or another --out.")
-        ckpt = load_checkpoint(self.ckpt_path, map_location=state.device)
+        found = load_latest(self.ckpt_path.parent, map_location=state.device)
+        if found is None:
+            return 0
+        ckpt = found[0]
         state.model.load_state_dict(ckpt["model"])
         state.optimizer.load_state_dict(ckpt["optimizer"])
         if state.scheduler is not None and ckpt["scheduler"] is not None:
@@ -475,6 +485,7 @@ class Trainer:
     def fit(self) -> RunResult:
         state = self._build()
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        clean_stale_temps(self.run_dir, self.ckpt_path.parent)   # left by a kill during a write
         start = self._load(state) if self.resume else 0
         state.epoch = start
         if start >= state.epochs:
@@ -532,9 +543,10 @@ class Trainer:
                     self._budget_end(state)
                 if state.stop_training:
                     status = "diverged" if status == "diverged" else "stopped_early"
-                    self._save(state, status)
+                    self._save(state, status, final=True)
                     break
-                self._save(state, "running" if epoch + 1 < state.epochs else "finished")
+                self._save(state, "running" if epoch + 1 < state.epochs else "finished",
+                           final=epoch + 1 >= state.epochs)
                 epoch += 1
         finally:
             try:
