@@ -109,14 +109,41 @@ def _user_frame(exc: BaseException, path: Path) -> str:
     return where
 
 
+class _HardExit(BaseException):
+    """Raised in place of ``os._exit`` while job code runs (see :func:`_call`)."""
+
+
 def _call(job_or_path: Any, name: str, fn: Callable, *args: Any) -> Any:
+    """Call the job's ``name`` function; anything it does to end the process becomes a JobError.
+
+    ``sys.exit`` and ``KeyboardInterrupt`` are caught; ``os._exit`` cannot be, so it is replaced
+    for the duration of the call by a stand-in that raises instead.
+    """
+    import os
+
     path = job_or_path.path if isinstance(job_or_path, Job) else job_or_path
+    real_exit = os._exit
+
+    def refuse(code: int = 0) -> None:
+        raise _HardExit(code)
+
+    os._exit = refuse
     try:
         return fn(*args)
     except JobError:
         raise
+    except (SystemExit, _HardExit) as exc:
+        how = "os._exit" if isinstance(exc, _HardExit) else "sys.exit"
+        raise JobError(path, name, f"tried to end the process ({how}({exc.args[0] if exc.args else ''!r})"
+                       f"{_user_frame(exc, path)}). A job function must return its value; remove the "
+                       "exit call (danfang ends the process itself, with a truthful exit code).") from None
+    except KeyboardInterrupt as exc:
+        raise JobError(path, name, f"raised KeyboardInterrupt{_user_frame(exc, path)} (or was interrupted "
+                       "with Ctrl-C) before the run started; nothing was trained.") from None
     except Exception as exc:  # the user's code failed: say where, never a bare traceback
         raise JobError(path, name, f"raised {type(exc).__name__}: {exc}{_user_frame(exc, path)}.") from exc
+    finally:
+        os._exit = real_exit
 
 
 def import_job_module(path: str | Path) -> ModuleType:
