@@ -84,7 +84,7 @@ class Workload:
 
 
 def run_danfang(w: Workload, checkpoint: bool = True) -> None:
-    """``danfang fit`` as users run it: a crash-safe checkpoint and run.json every epoch."""
+    """``danfang fit`` as users run it: run.json every epoch, crash-safe checkpoints spaced by their cost (the first and the last always)."""
     with tempfile.TemporaryDirectory() as tmp:
         fit(w.job, tmp, recipe=w.recipe.name, settings=w.settings, checkpoint=checkpoint)
 
