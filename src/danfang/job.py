@@ -24,6 +24,9 @@ import torch
 from danfang.data import ArraySplit, DatasetSplit, Split, Splits, as_tensor, call_model, to_device
 from danfang.errors import JobError
 from danfang.settings import validate_settings
+from danfang.task import default_loss, ignore_index, infer_task, num_classes_of
+
+__all__ = ["Job", "JobError", "default_loss", "load_job"]
 
 
 @dataclass
@@ -86,13 +89,6 @@ class Job:
             raise JobError(self.path, "scheduler", "must return a torch.optim.lr_scheduler scheduler "
                            f"built on the `optimizer` it is given, got {_describe(sched)}.")
         return sched
-
-
-def default_loss(task: str, label_smoothing: float | None = None) -> torch.nn.Module:
-    """DESIGN §1: cross-entropy for classification, MSE for regression."""
-    if task == "classification":
-        return torch.nn.CrossEntropyLoss(label_smoothing=float(label_smoothing or 0.0))
-    return torch.nn.MSELoss()
 
 
 def _describe(obj: Any) -> str:
@@ -208,23 +204,25 @@ def _to_split(path: Path, name: str, obj: Any, num_workers: int) -> Split:
 
 
 def _targets(split: Split, limit: int = 4096) -> torch.Tensor:
+    """The targets of (a seeded random sample of at most ``limit`` samples of) a split."""
     if isinstance(split, ArraySplit):
         return split.y
-    n = min(len(split), limit)
-    ys = [split.dataset[i][1] for i in range(n)]
+    n = len(split)
+    if n > limit:
+        idx = torch.randperm(n, generator=torch.Generator().manual_seed(0))[:limit].sort().values.tolist()
+    else:
+        idx = range(n)
+    ys = [split.dataset[i][1] for i in idx]
+    if all(isinstance(y, torch.Tensor) for y in ys):
+        return torch.stack([y.detach().cpu() for y in ys])
     return torch.as_tensor(np.asarray([y.item() if isinstance(y, torch.Tensor) and y.ndim == 0 else y
                                        for y in ys]))
 
 
-def _infer_task(y: torch.Tensor) -> str:
-    return "regression" if y.is_floating_point() else "classification"
-
-
-def _output_width(job: Job) -> int | None:
-    """Run the model on two training samples and return its output's last dimension."""
+def _sample_batch(job: "Job", n: int = 8) -> tuple[Any, torch.Tensor, Any]:
+    """A few training samples and the model's output on them (eval mode, no gradient)."""
+    x, y = job.splits.train.arrays(limit=n)
     model = job.make_model()
-    split = job.splits.train
-    x, _ = split.arrays(limit=2)
     model.eval()
     try:
         with torch.no_grad():
@@ -233,29 +231,34 @@ def _output_width(job: Job) -> int | None:
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise JobError(job.path, "model", f"the model failed on a batch of training inputs of shape "
                        f"{shape}: {type(exc).__name__}: {exc}{_user_frame(exc, job.path)}.") from exc
-    if isinstance(out, torch.Tensor) and out.ndim >= 2:
-        return int(out.shape[-1]) if out.ndim == 2 else int(out.shape[1])
-    return None
+    return x, y, out
 
 
-def _check_labels(job: Job) -> None:
+def _check_labels(job: Job, loss: Any = None) -> None:
     path, s = job.path, job.settings
+    if s["task"] != "classification":
+        return
+    skip = ignore_index(loss)
     for name, split in job.splits.items():
         y = _targets(split)
-        if s["task"] == "classification":
-            if y.is_floating_point():
-                raise JobError(path, "data", f"the {name} split has float targets (dtype {y.dtype}) but the "
-                               "task is classification; class labels must be integers 0..C-1 "
-                               "(use y.long()), or set settings['task'] = 'regression'.")
-            if y.ndim != 1:
-                raise JobError(path, "data", f"the {name} split's class labels must be a 1-D vector of "
-                               f"integers, got shape {tuple(y.shape)}.")
-            lo, hi = int(y.min()), int(y.max())
-            c = s["num_classes"]
-            if lo < 0 or (c is not None and hi >= c):
-                raise JobError(path, "data", f"the {name} split has class labels in [{lo}, {hi}] but "
-                               f"labels must lie in [0, {c if c is not None else 'C'}-1] "
-                               f"(C = {c} classes). Remap the labels to 0..C-1.")
+        if y.is_floating_point():
+            if y.ndim == 2 and y.shape[1] > 1 and bool(((y >= 0) & (y <= 1)).all()) \
+                    and torch.allclose(y.sum(1), torch.ones(len(y))):
+                continue  # one-hot or soft class probabilities (N, C), as CrossEntropyLoss takes
+            raise JobError(path, "data", f"the {name} split has float targets (dtype {y.dtype}, shape "
+                           f"{tuple(y.shape)}) but the task is classification; class labels must be "
+                           "integers 0..C-1 (use y.long()), class probabilities (N, C) must sum to 1, "
+                           "or set settings['task'] = 'regression' (or 'binary' / 'multilabel').")
+        labels = y[y != skip] if skip is not None else y
+        if not labels.numel():
+            continue
+        lo, hi = int(labels.min()), int(labels.max())
+        c = s["num_classes"]
+        if lo < 0 or (c is not None and hi >= c):
+            ignored = f" (the loss ignores {skip})" if skip is not None else ""
+            raise JobError(path, "data", f"the {name} split has class labels in [{lo}, {hi}]{ignored} but "
+                           f"labels must lie in [0, {c if c is not None else 'C'}-1] "
+                           f"(C = {c} classes). Remap the labels to 0..C-1.")
 
 
 def load_job(path: str | Path, *, check_model: bool = True) -> Job:
@@ -294,18 +297,27 @@ def load_job(path: str | Path, *, check_model: bool = True) -> Job:
              for nm, obj in zip(("train", "val", "test"), raw)]
     splits = Splits(*parts)
 
-    if settings["task"] is None:
-        settings["task"] = _infer_task(_targets(splits.train))
     job = Job(path=path, module=module, model_fn=fns["model"], splits=splits, settings=settings,
               loss_fn=fns["loss"], optimizer_fn=fns["optimizer"], scheduler_fn=fns["scheduler"])
+    loss = job.make_loss() if fns["loss"] is not None else None
     if check_model:
-        width = _output_width(job)
-        if settings["task"] == "classification" and settings["num_classes"] is None:
-            settings["num_classes"] = width
-    _check_labels(job)
+        x, y, out = _sample_batch(job)
+    else:
+        x, y, out = None, _targets(splits.train, limit=64), None
+    if settings["task"] is None:
+        settings["task"] = infer_task(x, y, out, loss)
+    if settings["task"] == "classification" and settings["num_classes"] is None and out is not None:
+        settings["num_classes"] = num_classes_of(out, y)
+    _check_labels(job, loss)
     if check_model and settings["task"] == "classification" and settings["num_classes"] is None:
-        raise JobError(path, "model", "the model's output must be (batch, C) logits for classification; "
-                       "could not read C from it. Set settings['num_classes'].")
+        raise JobError(path, "model", "for classification the model's output must be logits (N, C) or "
+                       f"(N, C, *) matching labels (N, *); got output {_shape(out)} for labels "
+                       f"{tuple(y.shape)}, so C could not be read. Set settings['num_classes'] or "
+                       "settings['task'].")
     if check_model and fns["optimizer"] is not None:
         job.make_optimizer(job.make_model().parameters())
     return job
+
+
+def _shape(out: Any) -> str:
+    return str(tuple(out.shape)) if isinstance(out, torch.Tensor) else type(out).__name__

@@ -6,9 +6,12 @@ import difflib
 import math
 from typing import Any
 
+from danfang.task import TASKS
+
 #: key -> (default, description). ``None`` default means "decided later" (e.g. inferred).
 SETTINGS: dict[str, tuple[Any, str]] = {
-    "task": (None, "'classification' or 'regression'; inferred from the targets when absent"),
+    "task": (None, ("'classification', 'binary', 'multilabel', 'regression', 'reconstruction' or 'other'; "
+                    "inferred from the targets, the model's output and the loss when absent")),
     "batch_size": (128, "training batch size"),
     "eval_batch_size": (None, "evaluation batch size (default: 4 x batch_size)"),
     "epochs": (20, "number of training epochs"),
@@ -31,11 +34,14 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "accumulate": (1, "gradient accumulation steps"),
     "time_budget_s": (None, ("train as well as possible in this many seconds of training: `epochs` becomes "
                              "a cap, and the planned epochs and the LR schedule are fitted to the budget")),
+    "baseline_loss": (None, ("the loss of knowing nothing (the best constant prediction), which the curve "
+                             "checks measure progress against; measured on the training data when absent")),
+    "chance_acc": (None, ("the accuracy of the best constant prediction (classification, binary, multilabel); "
+                          "measured on the training data when absent")),
     "tta": (None, ("test-time augmentation at evaluation: 'flip' averages the logits of each image and "
                    "its mirror image (4-D image inputs)")),
 }
 
-TASKS = ("classification", "regression")
 MONITORS = ("val_loss", "val_acc")
 TTA = ("flip",)
 

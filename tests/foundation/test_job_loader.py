@@ -53,7 +53,7 @@ BREACHES = {
                               model_body="'a model'"), "model", "must return a torch.nn.Module"),
     "data_raises": (_job("    raise FileNotFoundError('train.csv')"), "data", "raised FileNotFoundError: train.csv"),
     "model_fails_on_inputs": (_job("    return (torch.randn(10, 5), torch.zeros(10).long()), (torch.randn(4, 5), torch.zeros(4).long())"),
-                              "model", "the model failed on a batch of training inputs of shape (2, 5)"),
+                              "model", "the model failed on a batch of training inputs of shape (8, 5)"),
     "unknown_setting": (_job("    return (torch.randn(10, 8), torch.zeros(10).long()), (torch.randn(4, 8), torch.zeros(4).long())",
                              "settings = {'batchsize': 32}"), "settings", "did you mean 'batch_size'"),
     "bad_setting_value": (_job("    return (torch.randn(10, 8), torch.zeros(10).long()), (torch.randn(4, 8), torch.zeros(4).long())",

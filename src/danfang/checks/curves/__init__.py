@@ -36,8 +36,12 @@ def explain(history: list[dict[str, Any]], settings: dict[str, Any], **context: 
     findings: list[Finding] = []
     for cls in registered_checks("curves"):
         check = cls()
-        if check.applies(curves, clean):
+        if not check.judges(curves.task):
+            findings.append(check.not_judged(curves.task))
+        elif check.applies(curves, clean):
             findings += check.run(curves)
+    if any(f.code == "overfitting" for f in findings):  # one curve cannot be both
+        findings = [f for f in findings if f.code != "underfitting"]
     verdict, reason = judge(curves, findings)
     return Diagnosis(verdict, reason, findings)
 

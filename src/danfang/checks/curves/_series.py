@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from danfang.task import has_loss_floor
+
 #: Fewer epochs than this and no curve verdict is confident (a curve needs a shape).
 MIN_EPOCHS = 5
 
@@ -36,6 +38,19 @@ def noise_sigma(values: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(d2)) / math.sqrt(6))
 
 
+def zigzag_sigma(values: np.ndarray) -> float:
+    """Noise as the curve's zigzag: the RMS gap between each epoch and the median of it and
+    its two neighbours, scaled to estimate sigma on a flat noisy curve (x 1/0.8, measured on
+    simulated white noise). A monotone stretch scores zero however sharply it bends, so a
+    clean, steep fall is not taken for noise; a trend that dominates its noise also reads
+    as readable, which it is."""
+    v = values[np.isfinite(values)]
+    if len(v) < 3:
+        return 0.0
+    r = (v - smooth(v, 3))[1:-1]
+    return float(np.sqrt(np.mean(r * r)) / 0.8)
+
+
 def smooth(values: np.ndarray, width: int = 3) -> np.ndarray:
     """Centred running median (edges use the shorter window): removes one-epoch blips."""
     half = width // 2
@@ -58,6 +73,7 @@ class Curves:
     stopped_by_budget: bool = False
     stopped_early: bool = False
     baseline_loss: float | None = None
+    chance_acc: float | None = None
 
     @property
     def n(self) -> int:
@@ -69,8 +85,18 @@ class Curves:
 
     @property
     def chance(self) -> float | None:
-        """Accuracy of guessing: 1/C for classification."""
-        return 1.0 / self.num_classes if self.task == "classification" and self.num_classes else None
+        """Accuracy of guessing: 1/C for classification, else the measured accuracy of the
+        best constant prediction (the base rates of binary and multi-label targets)."""
+        if self.task == "classification" and self.num_classes:
+            return 1.0 / self.num_classes
+        return self.chance_acc if self.val_acc is not None else None
+
+    @property
+    def floor_known(self) -> bool:
+        """Whether the loss has a known floor (0 for cross-entropy on hard labels), so that a
+        loss far above it means "poor". Regression, reconstruction, binary and multi-label
+        losses stop at their noise floor, which no curve shows."""
+        return has_loss_floor(self.task)
 
     @property
     def reference_loss(self) -> float:
@@ -111,11 +137,15 @@ class Curves:
 
         On runs of 10+ epochs only the second half is read: early on, the fast fall's
         curvature looks like noise to second differences (a healthy 15-epoch digits CNN
-        read as 39% "noise" on the whole curve, 9% on its second half).
+        read as 39% "noise" on the whole curve, 9% on its second half). The noise is the
+        smaller of two estimates that fail in opposite cases: second differences (blind to
+        one spike, but a sharp bend reads as noise) and the zigzag around a running median
+        (blind to bends, but a spike counts). A GRU whose loss fell steeply in a short run
+        read as "too noisy" on second differences alone.
         """
         tail = self.val_loss[self.n // 2:] if self.n >= 10 else self.val_loss
         scale = max(float(np.median(tail)), 0.1 * self.reference_loss, 1e-12)
-        return noise_sigma(tail) / scale
+        return min(noise_sigma(tail), zigzag_sigma(tail)) / scale
 
 
 def curves_from_history(history: list[dict[str, Any]], settings: dict[str, Any],
@@ -146,5 +176,6 @@ def curves_from_history(history: list[dict[str, Any]], settings: dict[str, Any],
         planned_epochs=planned,
         stopped_by_budget=by_budget,
         stopped_early=status == "stopped_early" and not by_budget,
-        baseline_loss=context.get("baseline_loss"),
+        baseline_loss=context.get("baseline_loss") or settings.get("baseline_loss"),
+        chance_acc=context.get("chance_acc") or settings.get("chance_acc"),
     )

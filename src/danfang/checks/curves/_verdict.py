@@ -26,6 +26,15 @@ from danfang.findings import Finding
 MAX_TRAIN_JITTER = 0.03
 MAX_VAL_NOISE = 0.2
 POOR_SHARE = 0.35
+#: Where the loss floor is unknown (regression, reconstruction, binary, multi-label: the
+#: noise floor can sit anywhere), "poor" means having explained less than 30% of the
+#: constant prediction's loss, not being above 35% of it.
+POOR_SHARE_NO_FLOOR = 0.7
+
+
+def poor_share(c: Curves) -> float:
+    """The share of the reference loss above which a loss is "poor" for this task."""
+    return POOR_SHARE if c.floor_known else POOR_SHARE_NO_FLOOR
 
 
 def readable(c: Curves) -> bool:
@@ -71,17 +80,30 @@ def judge(c: Curves, findings: list[Finding]) -> tuple[str, str]:
     for verdict in ("overfitting", "underfitting"):
         if verdict in codes:
             return verdict, codes[verdict].message
-    train_poor = float(np.median(c.train_loss[-3:])) >= POOR_SHARE * c.reference_loss
-    val_poor = float(np.min(c.val_loss)) >= POOR_SHARE * c.reference_loss
+    if c.task == "other":
+        return "healthy", (f"The objective stayed finite over {c.n} epochs (train {c.train_loss[-1]:.4g}, "
+                           f"val {c.val_loss[-1]:.4g}); an 'other' objective (RL, GAN, contrastive, custom) "
+                           "need not fall to a floor, so over- and underfitting are not judged.")
+    share = poor_share(c)
+    train_poor = float(np.median(c.train_loss[-3:])) >= share * c.reference_loss
+    val_poor = float(np.min(c.val_loss)) >= share * c.reference_loss
     if c.val_acc is not None and c.chance is not None:
+        # the accuracy says what the loss level cannot: a frozen backbone's loss stays high
+        # while its accuracy is good
         val_poor = float(np.nanmax(c.val_acc)) < c.chance + 0.5 * (1 - c.chance)
+        train_poor = train_poor and val_poor
     if train_poor or val_poor:
         if not train_poor:
             return "inconclusive", (f"The training loss is low ({c.train_loss[-1]:.4g}) but validation stays poor "
                                     f"(val loss {c.val_loss[-1]:.4g}) without clearly turning up yet; more epochs "
                                     "will tell whether it overfits.")
-        return "inconclusive", (f"The run was cut short with losses still far from good (train {c.train_loss[-1]:.4g}, "
-                                f"val {c.val_loss[-1]:.4g}) and still falling; train longer to tell a slow start "
-                                "from underfitting.")
+        if c.cut_short:
+            return "inconclusive", (f"The run was cut short with losses still far from good (train "
+                                    f"{c.train_loss[-1]:.4g}, val {c.val_loss[-1]:.4g}) and still falling; train "
+                                    "longer to tell a slow start from underfitting.")
+        return "inconclusive", (f"After {c.n} epochs the losses are still far from good (train {c.train_loss[-1]:.4g}, "
+                                f"val {c.val_loss[-1]:.4g}, against {c.reference_loss:.4g} for a constant "
+                                "prediction) and still falling: more epochs will tell a slow start from "
+                                "underfitting.")
     return "healthy", (f"Train and validation losses fell together to {c.train_loss[-1]:.4g} / "
                        f"{c.val_loss[-1]:.4g} over {c.n} epochs, with no sign of over- or underfitting.")

@@ -7,6 +7,7 @@ import numpy as np
 from danfang.checks.curves._base import CurveCheck
 from danfang.checks.curves._series import Curves
 from danfang.findings import Finding
+from danfang.task import TASKS
 
 
 class LrFloor(CurveCheck):
@@ -25,6 +26,7 @@ class LrFloor(CurveCheck):
     """
 
     code = "lr_floor"
+    tasks = TASKS  # a schedule that hits ~0 early is a fault whatever the objective
     needs_clean_curve = False
     ratio = 1e-2          # "about zero": below this share of the peak learning rate
     min_epochs_at_floor = 3

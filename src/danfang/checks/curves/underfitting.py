@@ -29,16 +29,30 @@ class Underfitting(CurveCheck):
     max_gap = 0.25         # (val - train) / reference loss below this: val is no better than train
     plateau_gain = 0.05    # relative fall of the training loss over the last third
 
+    poor_share_no_floor = 0.7  # where the noise floor is unknown: explained < 30% of the baseline
+
     def run(self, c: Curves) -> list[Finding]:
         ref = c.reference_loss
         train_recent = float(np.median(c.train_loss[-3:]))
         share = train_recent / ref
         gap = (float(np.nanmin(c.val_loss)) - train_recent) / ref
-        if share < self.poor_share or gap > self.max_gap:
-            return []
         best_acc = float(np.nanmax(c.val_acc)) if c.val_acc is not None else None
+        if gap > self.max_gap:
+            return []
         if best_acc is not None and c.chance is not None and best_acc >= c.chance + 0.5 * (1 - c.chance):
             return []
+        if share < self.poor_share:
+            return []
+        if not c.floor_known and share < self.poor_share_no_floor:
+            return [self.finding(
+                "info", (f"Not judged for {c.task}: the training loss levelled at {share:.0%} of a constant "
+                         f"prediction's loss ({train_recent:.4g} of {ref:.4g}), with validation as good. "
+                         f"A {c.task} loss stops at the data's noise floor, which no curve shows, so this "
+                         "may be that floor or a model too small."),
+                ("If you expect a better fit, compare with a bigger model for a few epochs; if it does no "
+                 "better, this is the data's noise floor."),
+                evidence={"train_loss": train_recent, "reference_loss": ref, "share_of_reference": share,
+                          "task": c.task})]
         k = max(3, c.n // 3)
         gain = float((c.train_loss[-k] - c.train_loss[-1]) / max(c.train_loss[-k], 1e-12))
         plateaued = gain < self.plateau_gain
