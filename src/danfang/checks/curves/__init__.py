@@ -40,8 +40,8 @@ def explain(history: list[dict[str, Any]], settings: dict[str, Any], **context: 
             findings.append(check.not_judged(curves.task))
         elif check.applies(curves, clean):
             findings += check.run(curves)
-    if any(f.code == "overfitting" for f in findings):  # one curve cannot be both
-        findings = [f for f in findings if f.code != "underfitting"]
+    if any(f.code == "overfitting" and f.severity != "info" for f in findings):  # one curve cannot be both
+        findings = [f for f in findings if not (f.code == "underfitting" and f.severity != "info")]
     verdict, reason = judge(curves, findings)
     return Diagnosis(verdict, reason, findings)
 

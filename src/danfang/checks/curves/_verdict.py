@@ -4,13 +4,16 @@ Rules, first match wins:
 
 1. ``diverged``: a non-finite loss, or a training loss that blew up (the last two epochs
    above 5x its minimum and 2x its first epoch).
-2. ``inconclusive``: fewer than ``MIN_EPOCHS`` epochs, or a curve too noisy to read (the
+2. ``inconclusive``: fewer than ``MIN_EPOCHS`` epochs; ``healthy`` for an ``other``
+   objective (RL, GAN, contrastive, custom) whose loss stayed finite: its shape is not
+   judged. Then ``inconclusive`` for a curve too noisy to read (the
    training loss climbs back more than 3% of its level an epoch on average, or the
    validation loss jitters more than 20% of its level).
 3. ``not_learning``: the training loss stays at the loss of knowing nothing (>= 90% of
    ln C) with validation accuracy near chance; without a reference loss, neither loss fell
    by 2% over the run.
-4. ``overfitting`` / ``underfitting``: the finding of that code fired.
+4. ``overfitting`` / ``underfitting``: a warning of that code fired (an ``info`` "not
+   judged" note decides nothing).
 5. ``inconclusive``: the losses are still poor (train still falling in a run cut short, or a
    low train loss with a poor validation that has not turned up yet).
 6. ``healthy``: everything else.
@@ -43,7 +46,9 @@ def readable(c: Curves) -> bool:
 
 
 def _blew_up(c: Curves) -> bool:
-    if c.n < 3:
+    """Ratios of a loss mean something only for a positive loss expected to fall: an RL or
+    GAN objective may rise, or be negative (a policy-gradient loss read as "blew up")."""
+    if c.n < 3 or c.task == "other" or float(np.min(c.train_loss)) <= 0:
         return False
     last = float(np.mean(c.train_loss[-2:]))
     return last > 5 * float(np.min(c.train_loss)) and last > 2 * float(c.train_loss[0])
@@ -70,20 +75,20 @@ def judge(c: Curves, findings: list[Finding]) -> tuple[str, str]:
                             f"{c.train_loss[-1]:.3g} at the end.")
     if c.n < MIN_EPOCHS:
         return "inconclusive", f"Only {c.n} epoch(s) were logged; reading a curve needs at least {MIN_EPOCHS}."
+    if c.task == "other":
+        return "healthy", (f"The objective stayed finite over {c.n} epochs (train {c.train_loss[-1]:.4g}, "
+                           f"val {c.val_loss[-1]:.4g}); an 'other' objective (RL, GAN, contrastive, custom) "
+                           "need not fall to a floor, so its curve's shape is not judged.")
     if not readable(c):
         return "inconclusive", (f"The curves are too noisy to read (training loss jitter {c.train_jitter():.0%}, "
                                 f"validation noise {c.val_noise():.0%} of their level).")
     if _not_learning(c):
         return "not_learning", (f"The training loss stayed at {np.median(c.train_loss[-3:]):.4g}, the level of "
                                 f"knowing nothing ({c.reference_loss:.4g}).")
-    codes = {f.code: f for f in findings}
+    codes = {f.code: f for f in findings if f.severity != "info"}
     for verdict in ("overfitting", "underfitting"):
         if verdict in codes:
             return verdict, codes[verdict].message
-    if c.task == "other":
-        return "healthy", (f"The objective stayed finite over {c.n} epochs (train {c.train_loss[-1]:.4g}, "
-                           f"val {c.val_loss[-1]:.4g}); an 'other' objective (RL, GAN, contrastive, custom) "
-                           "need not fall to a floor, so over- and underfitting are not judged.")
     share = poor_share(c)
     train_poor = float(np.median(c.train_loss[-3:])) >= share * c.reference_loss
     val_poor = float(np.min(c.val_loss)) >= share * c.reference_loss

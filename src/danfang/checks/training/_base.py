@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from danfang.checks.base import Check
 from danfang.checks.training._history import ProbeHistory
 from danfang.findings import Finding
+from danfang.task import expects_falling_loss
 from danfang.probes.probe_set import ProbeSample
 
 
@@ -22,6 +23,18 @@ class TrainingCheck(Check):
     @abc.abstractmethod
     def run(self, history: ProbeHistory) -> list[Finding]:
         """The findings that hold now, read from the probe history."""
+
+    def not_judged(self, history: Any) -> list[Finding] | None:
+        """One ``info`` finding when the job's task has no loss expected to fall (RL, GAN,
+        contrastive, custom objectives): a check of the loss's progress cannot judge it."""
+        task = getattr(history, "task", None)
+        if task is None or expects_falling_loss(task) or not history.samples:
+            return None
+        s = history.latest
+        return [self.at(s, "info", f"Not judged for the '{task}' task: its loss need not fall, so how it "
+                        "moves says nothing about convergence.",
+                        "Judge the run by its own metric (return, sample quality, retrieval score).",
+                        task=task)]
 
     def at(self, sample: ProbeSample, severity: str, message: str, fix: str, *,
            where: str | None = None, **evidence: Any) -> Finding:

@@ -26,7 +26,8 @@ class TrainingMonitor(Callback):
 
     def fit_start(self, state: State) -> None:
         self.watch = TrainingWatch(state.model, self.cadence, self.checks,
-                                   total_steps=state.epochs * state.steps_per_epoch, start_step=state.step)
+                                   total_steps=state.epochs * state.steps_per_epoch, start_step=state.step,
+                                   task=state.settings.get("task"))
         state.extras["probes"] = self.watch.series.doc
         state.extras[ALERTS] = []
         state.extras[HISTORY] = self.watch.history

@@ -21,6 +21,7 @@ class ProbeHistory:
         self.weight_names = [n for n, p in params if p.ndim >= 2] or [n for n, _ in params]
         self.numel = {n: p.numel() for n, p in params}
         self.total_steps = total_steps
+        self.task: str | None = None  # the job's task when known (danfang.task); None in a bare loop
         self.first: list[ProbeSample] = []
         self.samples: deque[ProbeSample] = deque(maxlen=keep)
         self.keep_first = keep_first

@@ -25,12 +25,13 @@ class TrainingWatch:
 
     def __init__(self, model: torch.nn.Module, cadence: int = DEFAULT_CADENCE,
                  checks: Iterable[TrainingCheck] | None = None, total_steps: int | None = None,
-                 start_step: int = 0) -> None:
+                 start_step: int = 0, task: str | None = None) -> None:
         self.checks = default_checks() if checks is None else list(checks)
         quantities = {"loss"} | {q for c in self.checks for q in c.requires}
         self.probes = ProbeSet(model, cadence, quantities)
         self.probes.step = start_step
         self.history = ProbeHistory(model, total_steps)
+        self.history.task = task
         self.series = ProbeSeries(cadence)
         self.alerts: list[Finding] = []
         self.findings: list[Finding] = []

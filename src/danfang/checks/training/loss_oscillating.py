@@ -28,6 +28,9 @@ class LossOscillating(TrainingCheck):
     swing = 0.2
 
     def run(self, history: ProbeHistory) -> list[Finding]:
+        skip = self.not_judged(history)
+        if skip is not None:
+            return skip
         samples = history.last(self.window)
         losses = history.losses(samples)
         if len(losses) < self.window:

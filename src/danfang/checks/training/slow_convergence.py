@@ -27,6 +27,9 @@ class SlowConvergence(TrainingCheck):
     drop = 0.02
 
     def run(self, history: ProbeHistory) -> list[Finding]:
+        skip = self.not_judged(history)
+        if skip is not None:
+            return skip
         if len(history.samples) < self.min_probes:
             return []
         start = history.losses(history.first)
@@ -37,8 +40,10 @@ class SlowConvergence(TrainingCheck):
         if first - latest >= self.drop * abs(first):
             return []
         s = history.latest
+        change = (f"{(latest - first) / abs(first):.0%} higher" if latest > first and first
+                  else f"less than {self.drop:.0%} lower")
         return [self.at(s, "warning", f"The loss went from {first:.4g} to {latest:.4g} in {s.step} "
-                        f"steps (less than {self.drop:.0%} lower).",
+                        f"steps ({change}).",
                         "Raise the learning rate (try `danfang lr-find`), check the init and the "
                         "activations, lower a large weight decay.",
                         loss=[first, *now], lr=s.lr)]
