@@ -11,7 +11,7 @@ from typing import Any, Iterable
 from danfang.atomic import atomic_write_text
 
 SEVERITIES = ("error", "warning", "info")
-PHASES = ("data", "preflight", "training", "curves")
+PHASES = ("data", "preflight", "training", "curves", "loop")
 VERDICTS = ("healthy", "underfitting", "overfitting", "diverged", "not_learning", "inconclusive")
 
 #: Stable codes of DESIGN §3 with their one-line meaning. Add new ones; never rename.
@@ -52,6 +52,12 @@ CODES: dict[str, tuple[str, str]] = {
     "lr_floor": ("curves", "the learning rate decayed to ~0 long before the end"),
     "noisy_validation": ("curves", "the best validation score is a lone spike"),
     "still_improving": ("curves", "stopped while the validation metric was still improving"),
+    "grad_not_cleared": ("loop", "gradients accumulate across optimizer steps (no zero_grad)"),
+    "step_changes_nothing": ("loop", "the optimizer steps but no parameter it holds can change"),
+    "optimizer_not_holding_model": ("loop", "the model that trains is not (all) held by the optimizer"),
+    "step_in_eval_mode": ("loop", "optimizer steps while the model is in eval mode"),
+    "eval_in_train_mode": ("loop", "evaluation passes run with dropout/BatchNorm in train mode"),
+    "loss_shape_broadcast": ("loop", "loss input and target shapes differ and broadcast"),
 }
 
 

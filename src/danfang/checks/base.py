@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from danfang.findings import CODES, Finding
 
-_REGISTRY: dict[str, list[type["Check"]]] = {"data": [], "preflight": [], "training": [], "curves": []}
+_REGISTRY: dict[str, list[type["Check"]]] = {"data": [], "preflight": [], "training": [], "curves": [], "loop": []}
 
 
 class Check(abc.ABC):

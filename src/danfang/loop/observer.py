@@ -1,0 +1,352 @@
+"""``LoopObserver``: see a user's own training loop through PyTorch's global hooks.
+
+    obs = LoopObserver(cadence=10)
+    obs.attach()          # global optimizer step hooks and module forward hooks
+    ...                   # the user's loop, unchanged
+    obs.detach()
+    obs.findings, obs.summary()
+
+Per step the hooks do a few Python operations and never read a tensor back (no host sync):
+gradient clearing is judged from the gradient tensor's identity and in-place version
+counter, train/eval mode from ``module.training`` and ``torch.is_grad_enabled()`` at the
+root forward, loss-call shapes from the loss modules' arguments. The loop checks
+(``danfang.checks.loop``) judge the record every ``cadence`` steps and at the end; with
+``training_checks`` the existing training probes run on the model the first optimizer
+steps (:class:`~danfang.checks.training._watch.TrainingWatch`), so ``loss_nan`` or
+``exploding_gradients`` appear too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn.modules.loss import _Loss
+
+from danfang.checks.base import registered_checks
+from danfang.findings import Finding
+from danfang.loop.record import LossCall, LoopRecord, ModelSeen, OptimizerSeen
+
+_NORM_DROPOUT = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm)
+_SHAPE_LOSSES = (nn.MSELoss, nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss, nn.BCELoss, nn.BCEWithLogitsLoss)
+_CURVE_POINTS = 1000
+
+
+class _Root:
+    """Per root module: the hot-path state (plain attributes) beside its record entry."""
+
+    __slots__ = ("module", "seen", "param_ids", "pass_open", "pass_forwards", "pass_loss",
+                 "last_grad_training")
+
+    def __init__(self, module: nn.Module, seen: ModelSeen) -> None:
+        self.module, self.seen = module, seen
+        self.param_ids = {id(p) for p in module.parameters()}
+        self.pass_open, self.pass_forwards, self.pass_loss = False, 0, False
+        self.last_grad_training = True
+
+
+class _Opt:
+    __slots__ = ("optimizer", "seen", "param_ids", "root", "grad", "version", "forwards", "nparams")
+
+    def __init__(self, optimizer: torch.optim.Optimizer, seen: OptimizerSeen) -> None:
+        self.optimizer, self.seen = optimizer, seen
+        self.nparams = -1
+        self.param_ids: set[int] = set()
+        self.root: _Root | None = None
+        self.grad: torch.Tensor | None = None   # one parameter's gradient after the last step
+        self.version = 0
+        self.forwards = 0                        # training forwards of its model since its last step
+
+
+class LoopObserver:
+    """Watch every model, optimizer and loss module of the running process (or only ``model``
+    and ``optimizer`` when given) and run the loop checks on what it sees."""
+
+    def __init__(self, cadence: int = 10, *, model: nn.Module | None = None,
+                 optimizer: torch.optim.Optimizer | None = None, training_checks: bool = True,
+                 checks: list | None = None) -> None:
+        if not isinstance(cadence, int) or cadence < 1:
+            raise ValueError(f"cadence must be a positive integer (judge every k steps), got {cadence!r}.")
+        self.cadence, self.only_model, self.only_optimizer = cadence, model, optimizer
+        self.training_checks = training_checks
+        self.checks = [cls() for cls in registered_checks("loop")] if checks is None else list(checks)
+        self.record = LoopRecord()
+        self.also_training_checks = None  # a TrainingWatch once the first optimizer steps
+        self._findings: list[Finding] = []
+        self._handles: list = []
+        self._roots: dict[int, _Root] = {}
+        self._opts: dict[int, _Opt] = {}
+        self._depth = 0
+        self._root: _Root | None = None      # the root whose forward is running
+        self._last_grad_root: _Root | None = None
+        self._step_loss: torch.Tensor | None = None
+        self._curve_pending: list[torch.Tensor] = []
+        self._curve: list[tuple[int, float]] = []
+        self._curve_stride = 1
+        self._primary: _Opt | None = None
+        self.epoch = 0
+
+    # ---- attach / detach -------------------------------------------------------------
+    def attach(self) -> "LoopObserver":
+        if self._handles:
+            return self
+        from torch.nn.modules import module as M
+        from torch.optim import optimizer as O
+
+        self._handles = [M.register_module_forward_pre_hook(self._pre_forward),
+                         M.register_module_forward_hook(self._post_forward, always_call=True),
+                         O.register_optimizer_step_pre_hook(self._pre_step),
+                         O.register_optimizer_step_post_hook(self._post_step)]
+        return self
+
+    def detach(self) -> None:
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+        self._depth, self._root = 0, None
+        if self.also_training_checks is not None:
+            self.also_training_checks.close()
+        self._judge()
+
+    def __enter__(self) -> "LoopObserver":
+        return self.attach()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.detach()
+
+    # ---- forward hooks ------------------------------------------------------------------
+    def _pre_forward(self, module: nn.Module, args: tuple) -> None:
+        depth = self._depth
+        self._depth = depth + 1
+        if depth or isinstance(module, _Loss):
+            return
+        if self.only_model is not None and module is not self.only_model:
+            return
+        root = self._roots.get(id(module))
+        if root is None or root.module is not module:
+            root = self._new_root(module)
+        self._root = root
+        seen = root.seen
+        if torch.is_grad_enabled():
+            seen.grad_forwards += 1
+            root.last_grad_training = module.training
+            root.pass_open = False
+            self._last_grad_root = root
+            for opt in self._opts.values():
+                if opt.root is root:
+                    opt.forwards += 1
+        else:
+            seen.nograd_forwards += 1
+            if not root.pass_open:
+                root.pass_open, root.pass_forwards, root.pass_loss = True, 0, False
+                seen.eval_passes += 1
+            root.pass_forwards += 1
+            if module.training and seen.has_dropout_or_bn:
+                seen.nograd_train_mode += 1
+                if root.pass_forwards == 2:
+                    seen.nograd_train_mode_passes += 1
+
+    def _post_forward(self, module: nn.Module, args: tuple, output: Any) -> None:
+        self._depth = max(0, self._depth - 1)
+        if isinstance(module, _Loss):
+            self._on_loss(module, args, output)
+        elif self._depth == 0:
+            self._root = None
+
+    def _new_root(self, module: nn.Module) -> _Root:
+        params = sum(p.numel() for p in module.parameters())
+        has = any(isinstance(m, _NORM_DROPOUT) for m in module.modules())
+        seen = ModelSeen(type(module).__name__, params, has)
+        root = _Root(module, seen)
+        self._roots[id(module)] = root
+        self.record.models[id(module)] = seen
+        return root
+
+    def _on_loss(self, module: nn.Module, args: tuple, output: Any) -> None:
+        kind = type(module).__name__
+        losses = self.record.losses
+        losses[kind] = losses.get(kind, 0) + 1
+        training = torch.is_grad_enabled()
+        if training and isinstance(output, torch.Tensor) and output.numel() == 1:
+            out = output.detach()
+            self._step_loss = out if self._step_loss is None else self._step_loss + out
+        elif not training:
+            for root in self._roots.values():
+                if root.pass_open and not root.pass_loss:
+                    root.pass_loss = True
+                    seen = root.seen
+                    if root.module.training and seen.has_dropout_or_bn and root.pass_forwards == 1:
+                        seen.nograd_train_mode_passes += 1
+        if isinstance(module, _SHAPE_LOSSES) and len(args) >= 2:
+            inp, tgt = args[0], args[1]
+            if isinstance(inp, torch.Tensor) and isinstance(tgt, torch.Tensor) and inp.shape != tgt.shape \
+                    and len(self.record.broadcast_calls) < 20:
+                self.record.broadcast_calls.append(LossCall(kind, tuple(inp.shape), tuple(tgt.shape),
+                                                            self.record.steps, training))
+
+    # ---- optimizer hooks --------------------------------------------------------------
+    def _opt_for(self, optimizer: torch.optim.Optimizer) -> _Opt:
+        opt = self._opts.get(id(optimizer))
+        if opt is None or opt.optimizer is not optimizer:
+            seen = OptimizerSeen(type(optimizer).__name__, 0)
+            opt = self._opts[id(optimizer)] = _Opt(optimizer, seen)
+            self.record.optimizers[id(optimizer)] = seen
+        n = sum(len(g["params"]) for g in optimizer.param_groups)
+        if n != opt.nparams:
+            opt.nparams = n
+            opt.param_ids = {id(p) for g in optimizer.param_groups for p in g["params"]}
+            opt.seen.params = sum(p.numel() for g in optimizer.param_groups for p in g["params"])
+            opt.seen.tensors = n
+            opt.root = None
+        if opt.root is None:
+            self._match_root(opt)
+        return opt
+
+    def _match_root(self, opt: _Opt) -> None:
+        best, overlap = None, 0
+        for root in self._roots.values():
+            k = len(root.param_ids & opt.param_ids)
+            if k > overlap:
+                best, overlap = root, k
+        if best is not None:
+            opt.root = best
+            opt.seen.model = best.seen.name
+            best.seen.stepped = True
+
+    def _pre_step(self, optimizer: torch.optim.Optimizer, args: tuple, kwargs: dict) -> None:
+        if self.only_optimizer is not None and optimizer is not self.only_optimizer:
+            return
+        opt = self._opt_for(optimizer)
+        seen = opt.seen
+        root = opt.root
+        if root is not None and opt.forwards and not root.last_grad_training:
+            seen.steps_in_eval_mode += 1
+        grad = opt.grad
+        if grad is not None:
+            now = self._first_grad(optimizer)
+            if now is grad:
+                delta = grad._version - opt.version
+                if opt.forwards and delta == opt.forwards:
+                    seen.grad_kept += 1
+                else:
+                    seen.grad_cleared += 1
+            elif now is not None or grad is not None:
+                seen.grad_cleared += 1
+        probing = (seen.steps + 1) % self.cadence == 0 or seen.steps < 3
+        if probing:
+            self._probe_step(opt)
+        if self.training_checks and self._primary in (None, opt) and root is not None:
+            if self.also_training_checks is None:
+                from danfang.checks.training._watch import TrainingWatch
+
+                self.also_training_checks = TrainingWatch(root.module, self.cadence)
+                self._primary = opt
+            self.also_training_checks.after_backward()
+
+    def _probe_step(self, opt: _Opt) -> None:
+        seen, optimizer = opt.seen, opt.optimizer
+        params = [p for g in optimizer.param_groups for p in g["params"]]
+        if not any(p.grad is not None for p in params):
+            seen.steps_with_no_grad += 1
+        if all(float(g.get("lr", 1.0) if not isinstance(g.get("lr"), torch.Tensor) else 1.0) == 0.0
+               for g in optimizer.param_groups):
+            seen.steps_lr_zero += 1
+        seen.frozen_params = sum(1 for p in params if not p.requires_grad)
+        if seen.first_step_seen is None:
+            seen.first_step_seen = self.record.steps
+        held = set().union(*(o.param_ids for o in self._opts.values()))
+        for root in (opt.root, self._last_grad_root):
+            if root is None:
+                continue
+            unheld = [n for n, p in root.module.named_parameters()
+                      if p.grad is not None and p.requires_grad and id(p) not in held]
+            if unheld:
+                root.seen.unheld_with_grad = unheld
+
+    @staticmethod
+    def _first_grad(optimizer: torch.optim.Optimizer) -> torch.Tensor | None:
+        for g in optimizer.param_groups:
+            for p in g["params"]:
+                if p.grad is not None:
+                    return p.grad
+        return None
+
+    def _post_step(self, optimizer: torch.optim.Optimizer, args: tuple, kwargs: dict) -> None:
+        if self.only_optimizer is not None and optimizer is not self.only_optimizer:
+            return
+        opt = self._opts.get(id(optimizer))
+        if opt is None:
+            return
+        seen = opt.seen
+        seen.steps += 1
+        self.record.steps += 1
+        grad = self._first_grad(optimizer)
+        opt.grad, opt.version = grad, (grad._version if grad is not None else 0)
+        opt.forwards = 0
+        if opt is self._primary or self._primary is None:
+            loss, self._step_loss = self._step_loss, None
+            watch = self.also_training_checks
+            if loss is not None:
+                self._curve_pending.append(loss)
+                if watch is not None:
+                    watch.add_loss(loss)
+            if watch is not None and opt is self._primary:
+                lr = optimizer.param_groups[0].get("lr", float("nan"))
+                watch.after_step(self.epoch, float(lr) if not isinstance(lr, torch.Tensor) else float("nan"))
+                watch.probes.prepare()
+        if seen.steps % self.cadence == 0:
+            self._judge()
+
+    # ---- judging and reporting ------------------------------------------------------------
+    def _judge(self) -> None:
+        for check in self.checks:
+            for f in check.run(self.record):
+                self._keep(f)
+
+    def _keep(self, f: Finding) -> None:
+        if all((g.code, g.where) != (f.code, f.where) for g in self._findings):
+            self._findings.append(f)
+
+    def _read_curve(self) -> None:
+        """The per-step training losses so far (read back at the end or on summary)."""
+        if not self._curve_pending:
+            return
+        start = self.record.steps - len(self._curve_pending) + 1
+        values = torch.stack([t.float().reshape(()).cpu() for t in self._curve_pending]).tolist()
+        self._curve_pending = []
+        for i, v in enumerate(values):
+            if (start + i) % self._curve_stride == 0:
+                self._curve.append((start + i, v))
+        while len(self._curve) > _CURVE_POINTS:
+            self._curve_stride *= 2
+            self._curve = [(s, v) for s, v in self._curve if s % self._curve_stride == 0]
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Every (code, where) found so far, at its first occurrence; training checks included."""
+        self._judge()
+        out = list(self._findings)
+        if self.also_training_checks is not None:
+            out += [f for f in self.also_training_checks.findings
+                    if all((g.code, g.where) != (f.code, f.where) for g in out)]
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        """What was seen: models, optimizers, losses, steps, validation passes, the loss curve."""
+        self._read_curve()
+        rec = self.record
+        return {
+            "steps": rec.steps,
+            "epochs": self.epoch,
+            "models": [{"name": m.name, "params": m.params, "stepped": m.stepped,
+                        "training_forwards": m.grad_forwards, "nograd_forwards": m.nograd_forwards,
+                        "validation_passes": m.eval_passes} for m in rec.models.values()],
+            "optimizers": [{"name": o.name, "params": o.params, "steps": o.steps, "model": o.model}
+                           for o in rec.optimizers.values()],
+            "losses": dict(rec.losses),
+            "validation_passes": sum(m.eval_passes for m in rec.models.values() if m.stepped),
+            "loss_curve": [v for _, v in self._curve],
+            "loss_curve_steps": [s for s, _ in self._curve],
+            "findings": [f.to_dict() for f in self.findings],
+        }

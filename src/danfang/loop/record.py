@@ -1,0 +1,61 @@
+"""What the :class:`~danfang.loop.LoopObserver` saw of a loop: plain counts, no tensors.
+
+The loop checks (``danfang.checks.loop``) judge this record; the observer only fills it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ModelSeen:
+    """One root module (a module whose forward ran outside any other module's forward)."""
+
+    name: str
+    params: int
+    has_dropout_or_bn: bool
+    grad_forwards: int = 0          # forwards with autograd on (training forwards)
+    nograd_forwards: int = 0        # forwards under no_grad / inference_mode
+    eval_passes: int = 0            # runs of no-grad forwards between optimizer steps
+    nograd_train_mode: int = 0      # no-grad forwards in train mode with dropout/BN active
+    nograd_train_mode_passes: int = 0  # of those, passes that also computed a loss or held >= 2 forwards
+    stepped: bool = False           # an optimizer held (some of) its parameters
+    unheld_with_grad: list[str] = field(default_factory=list)  # params with a grad that no optimizer holds
+
+
+@dataclass
+class OptimizerSeen:
+    name: str
+    params: int
+    steps: int = 0
+    model: str | None = None              # the root module whose parameters it holds
+    steps_in_eval_mode: int = 0           # steps after a training forward of the model in eval mode
+    steps_with_no_grad: int = 0           # steps where none of its parameters had a gradient
+    steps_lr_zero: int = 0                # steps with lr == 0 in every group
+    frozen_params: int = 0                # of its parameters, requires_grad=False (latest step)
+    grad_kept: int = 0                    # steps whose gradients were the last step's, accumulated
+    grad_cleared: int = 0                 # steps whose gradients had been cleared (None or zeroed)
+    first_step_seen: int | None = None
+    tensors: int = 0                      # parameter tensors it holds
+
+    def params_tensors(self) -> int:
+        return self.tensors
+
+
+@dataclass
+class LossCall:
+    kind: str
+    input_shape: tuple
+    target_shape: tuple
+    step: int
+    training: bool
+
+
+@dataclass
+class LoopRecord:
+    models: dict[int, ModelSeen] = field(default_factory=dict)
+    optimizers: dict[int, OptimizerSeen] = field(default_factory=dict)
+    losses: dict[str, int] = field(default_factory=dict)     # loss kind -> calls
+    broadcast_calls: list[LossCall] = field(default_factory=list)
+    steps: int = 0
