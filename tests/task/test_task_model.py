@@ -175,3 +175,31 @@ def test_constant_baseline_of_binary_is_the_base_rate_entropy():
     p = 0.25
     assert loss == pytest.approx(-(p * math.log(p) + (1 - p) * math.log(1 - p)), rel=1e-4)
     assert acc == pytest.approx(0.75)
+
+
+LBFGS_JOB = '''
+import torch
+from torch import nn
+
+def model():
+    return nn.Sequential(nn.Linear(3, 16), nn.Tanh(), nn.Linear(16, 1))
+
+def data():
+    g = torch.Generator().manual_seed(0)
+    def split(n):
+        x = torch.randn(n, 3, generator=g)
+        return x, (x[:, :1] * 2 - x[:, 1:2]).tanh()
+    return split(256), split(128)
+
+def optimizer(params):
+    return torch.optim.LBFGS(params, lr=0.5, max_iter=5)
+
+settings = {"epochs": 3, "batch_size": 256}
+'''
+
+
+def test_lbfgs_job_trains_through_a_closure(write_job, tmp_path):
+    trainer, result = _fit(write_job, LBFGS_JOB, tmp_path)
+    losses = [row["val_loss"] for row in result.history]
+    assert trainer.job.task == "regression"
+    assert losses[-1] < 0.2 * trainer.settings["baseline_loss"]

@@ -272,6 +272,15 @@ class Trainer:
             batch = (batch[0].contiguous(memory_format=torch.channels_last),) + batch[1:]
         return batch
 
+    def _closure(self, state: State, batch: tuple) -> Any:
+        """The closure an LBFGS-style optimizer re-evaluates the loss with (on this batch)."""
+        def closure() -> torch.Tensor:
+            state.optimizer.zero_grad(set_to_none=True)
+            loss = self._forward_loss(state, batch)
+            loss.backward()
+            return loss
+        return closure
+
     def _train_epoch(self, state: State) -> float:
         s = state.settings
         model, opt, engine = state.model, state.optimizer, self.engine
@@ -299,7 +308,10 @@ class Trainer:
             if self.grad_clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), self.grad_clip, foreach=True)
             if not state.skip_step:  # a skipped step (e.g. a NaN guard) counts in no train loss
-                state.optimizer.step()  # state.optimizer: a remedy may have replaced it
+                if needs_closure(state.optimizer):
+                    state.optimizer.step(self._closure(state, batch))
+                else:
+                    state.optimizer.step()  # state.optimizer: a remedy may have replaced it
                 for part, n in pending:
                     total += part
                     count += n
@@ -554,6 +566,11 @@ class Trainer:
             finally:
                 self._writer.wait()  # the last checkpoint is on disk before fit returns
         return status
+
+
+def needs_closure(optimizer: torch.optim.Optimizer) -> bool:
+    """Optimizers whose ``step`` re-evaluates the loss (``torch.optim.LBFGS``)."""
+    return isinstance(optimizer, torch.optim.LBFGS)
 
 
 def fit(job: Job | str | Path, out: str | Path | None = None, *, recipe: str | None = None,
