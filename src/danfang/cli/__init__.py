@@ -12,5 +12,6 @@ from danfang.cli import lr_find as _lr_find  # noqa: E402,F401
 from danfang.cli import report as _report  # noqa: E402,F401
 from danfang.cli import study as _study  # noqa: E402,F401
 from danfang.cli import tune as _tune  # noqa: E402,F401
+from danfang.cli import watch as _watch  # noqa: E402,F401
 
 __all__ = ["app", "main"]

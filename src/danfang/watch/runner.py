@@ -1,0 +1,91 @@
+"""Attach the loop observer, run the script, write what was found (``findings.json``,
+``watch.json``, ``report.html``), whatever way the script ends."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from danfang.atomic import atomic_write_text
+from danfang.findings import Finding, exit_code_for, write_findings
+from danfang.watch.script import check_script, run_script
+
+
+@dataclass
+class WatchResult:
+    script: Path
+    status: int                 # the script's own exit status
+    exit_code: int              # what `danfang watch` exits with (DESIGN §2)
+    verdict: str
+    reason: str
+    findings: list[Finding]
+    summary: dict[str, Any] = field(default_factory=dict)
+    out: Path | None = None
+
+
+def loss_verdict(curve: list[float]) -> tuple[str, str]:
+    """A verdict from the training-loss curve alone (no validation loss is known in a script).
+
+    ``diverged`` for a non-finite loss at the end; ``healthy`` when the last quarter's median
+    is at most 90% of the first quarter's; otherwise ``inconclusive`` — a rising or flat loss
+    is not called broken, since GAN, RL and contrastive objectives do that when healthy.
+    """
+    if len(curve) < 8:
+        return "inconclusive", f"Only {len(curve)} loss value(s) were seen; a curve needs more steps."
+    if not math.isfinite(curve[-1]):
+        return "diverged", "The training loss became NaN/Inf."
+    q = max(2, len(curve) // 4)
+    first, last = sorted(curve[:q])[q // 2], sorted(curve[-q:])[q // 2]
+    if first > 0 and last <= 0.9 * first:
+        return "healthy", (f"The training loss fell from {first:.4g} to {last:.4g} over {len(curve)} "
+                           "optimizer steps, and the loop checks found nothing wrong.")
+    return "inconclusive", (f"The training loss went from {first:.4g} to {last:.4g}; from a script's loss "
+                            "alone danfang cannot tell a slow start from an objective that need not fall.")
+
+
+def _write(out: Path, script: Path, args: list[str], status: int, verdict: str, reason: str,
+           findings: list[Finding], summary: dict[str, Any]) -> None:
+    from danfang.watch.report import write_watch_report
+
+    out.mkdir(parents=True, exist_ok=True)
+    write_findings(out / "findings.json", str(script), verdict, findings,
+                   extra={"argv": [str(script), *args], "exit_status": status, "reason": reason})
+    atomic_write_text(out / "watch.json", json.dumps({"schema": 1, "script": str(script), "argv": args,
+                                                      "exit_status": status, "verdict": verdict,
+                                                      "reason": reason, "summary": summary}, indent=1))
+    write_watch_report(out)
+
+
+def watch_script(script: str | Path, args: list[str], out: str | Path, *, cadence: int = 10) -> WatchResult:
+    """Run ``script`` under the doctor; always writes ``out`` before returning."""
+    from danfang.loop import LoopObserver
+
+    path = check_script(script)
+    out = Path(out).resolve()  # the script may change folder
+    observer = LoopObserver(cadence=cadence)
+    notes: list[str] = []
+    observer.attach()
+    try:
+        status = run_script(path, args)
+    finally:
+        try:
+            observer.detach()
+        except Exception as exc:  # the observer must never change the script's result
+            notes.append(f"detaching the observer failed: {exc}")
+    try:
+        summary = observer.summary()
+        findings = list(observer.findings)
+    except Exception as exc:
+        summary, findings = {}, []
+        notes.append(f"reading the observer failed: {type(exc).__name__}: {exc}")
+    if notes:
+        summary["notes"] = notes
+    verdict, reason = loss_verdict(summary.get("loss_curve") or [])
+    if status != 0:
+        reason = f"The script exited with status {status}. " + reason
+    _write(out, path, args, status, verdict, reason, findings, summary)
+    code = status if status != 0 else exit_code_for(findings)
+    return WatchResult(path, status, code, verdict, reason, findings, summary, out)
