@@ -45,17 +45,21 @@ class Pairs(torch.utils.data.Dataset):
         return self.x[i], self.y[i]
 
 
-def test_dataset_splits_are_audited_on_a_bounded_sample(monkeypatch):
+def test_dataset_splits_are_audited_on_a_bounded_random_sample(monkeypatch):
     import danfang.checks.data as data
 
     monkeypatch.setattr(data, "DATASET_LIMIT", 300)
     (x, y), (xv, yv) = healthy_splits()
     x = x.copy()
-    x[10] = np.nan
-    x[400] = np.nan  # beyond the audited sample
+    bad = np.arange(0, 600, 20)
+    x[bad] = np.nan
     f = of(audit(Pairs(x, y), Pairs(xv, yv)), "nan_in_data")[0]
-    assert f.evidence["samples"] == 1 and f.evidence["audited"] == 300
-    assert "the first 300 of 600 samples" in f.message
+    assert f.evidence["audited"] == 300 and 5 <= f.evidence["samples"] <= 25  # about half of the 30
+    assert "a random sample of 300 of 600 samples" in f.message
+    first = f.evidence["first_indices"]
+    assert set(first) <= set(bad.tolist()) and max(first) > 300  # indices of the whole split, not the head
+    again = of(audit(Pairs(x, y), Pairs(xv, yv)), "nan_in_data")[0]
+    assert again.evidence["first_indices"] == first  # seeded: the same sample every time
 
 
 def test_task_is_inferred_from_float_targets():

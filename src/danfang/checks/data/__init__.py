@@ -12,8 +12,10 @@ and unnormalised inputs, one check (one file) per finding code.
           print(f.severity, f.code, f.message)
 
 A check that crashes does not stop the audit: its exception becomes an ``info`` finding.
-Array splits are audited whole up to 60,000 samples a split; Dataset splits on their
-first 10,000 samples (``split.arrays(limit)``).
+Array splits are audited whole up to 60,000 samples a split, Dataset splits up to 10,000
+(fewer for wide samples: at most 512 MiB of float32 inputs a split); larger splits on a
+random sample drawn with a fixed seed (never their first rows, which may be sorted by
+label). Findings name samples by their index in the whole split.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ import numpy as np
 import torch
 
 from danfang.checks.base import registered_checks
-from danfang.checks.data._common import DATASET_LIMIT, SAMPLE_LIMIT, AuditContext, SplitData, to_numpy
+from danfang.checks.data._common import (DATASET_LIMIT, SAMPLE_LIMIT, AuditContext, SplitData, row_limit,
+                                         sample_indices, to_numpy)
 from danfang.data import ArraySplit, DatasetSplit, Split, as_tensor
 from danfang.findings import CODES, Finding
 
@@ -37,19 +40,58 @@ INPUT_CODES = ("duplicate_samples", "train_test_overlap", "label_noise", "covari
                "unnormalized_inputs")
 
 
+TASKS = ("classification", "binary", "multilabel", "regression", "reconstruction", "other")
+
+
+def _features(split: Split) -> int:
+    """Numbers in one sample's inputs (1 when they are not one tensor)."""
+    if isinstance(split, ArraySplit):
+        return int(np.prod(split.x.shape[1:])) if isinstance(split.x, torch.Tensor) else 1
+    x = split.dataset[0][0] if len(split) else None
+    return int(np.prod(np.shape(x))) if isinstance(x, (torch.Tensor, np.ndarray)) else 1
+
+
+def _rows(split: Split, idx: np.ndarray | None) -> tuple[Any, Any]:
+    """The inputs and targets of samples ``idx`` (all when None) of a split."""
+    if isinstance(split, ArraySplit):
+        if idx is None:
+            return split.x, split.y
+        t = torch.from_numpy(idx)
+        return split.x[t.to(split.x.device)], split.y[t.to(split.y.device)]
+    subset = torch.utils.data.Subset(split.dataset, range(len(split)) if idx is None else idx.tolist())
+    loader = torch.utils.data.DataLoader(subset, batch_size=min(max(len(subset), 1), 1024), shuffle=False)
+    xs, ys = [], []
+    for xb, yb in loader:
+        xs.append(xb)
+        ys.append(yb)
+    if isinstance(xs[0], torch.Tensor):
+        return torch.cat(xs), torch.cat(ys)
+    return xs[0], torch.cat(ys)  # dict / tuple inputs: not audited as one tensor
+
+
 def _split_data(name: str, split: Split) -> SplitData:
     limit = SAMPLE_LIMIT if isinstance(split, ArraySplit) else DATASET_LIMIT
-    x, y = split.arrays(limit)
+    idx = sample_indices(len(split), row_limit(limit, _features(split)))
+    x, y = _rows(split, idx)
     xa = to_numpy(x) if isinstance(x, (torch.Tensor, np.ndarray)) else None
+    dtype = xa.dtype if xa is not None else None
     if xa is not None:
         xa = xa.astype(np.float32, copy=False)
     ya = to_numpy(y)
-    return SplitData(name, xa, ya if ya is not None else np.zeros(len(split)), len(split))
+    return SplitData(name, xa, ya if ya is not None else np.zeros(len(split)), len(split), idx, dtype)
 
 
-def audit_context(splits: list[tuple[str, Split]], task: str, num_classes: int | None = None) -> AuditContext:
+def audit_context(splits: list[tuple[str, Split]], task: str, num_classes: int | None = None,
+                  ignore_index: int | None = None) -> AuditContext:
     """The arrays every data check reads, from ``(name, split)`` pairs (train first)."""
-    return AuditContext({name: _split_data(name, s) for name, s in splits}, task, num_classes)
+    return AuditContext({name: _split_data(name, s) for name, s in splits}, task, num_classes, ignore_index)
+
+
+def loss_ignore_index(loss: Any) -> int | None:
+    """The ``ignore_index`` of a CrossEntropyLoss / NLLLoss (None for other losses)."""
+    if isinstance(loss, (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss)):
+        return int(loss.ignore_index)
+    return None
 
 
 def run_checks(ctx: AuditContext, timings: dict[str, float] | None = None) -> list[Finding]:
@@ -86,7 +128,13 @@ def run_checks(ctx: AuditContext, timings: dict[str, float] | None = None) -> li
 
 def audit_job(job: Any) -> list[Finding]:
     """Run every data check on a loaded job's splits (``danfang doctor``'s data phase)."""
-    ctx = audit_context(job.splits.items(), job.task, job.num_classes)
+    ignore = getattr(job, "ignore_index", None)
+    if ignore is None:
+        try:
+            ignore = loss_ignore_index(job.make_loss())
+        except Exception:  # the loss is judged by the preflight; the audit reads the data
+            ignore = None
+    ctx = audit_context(job.splits.items(), job.task, job.num_classes, ignore)
     return run_checks(ctx)
 
 
@@ -100,18 +148,20 @@ def _as_split(obj: Any) -> Split:
 
 
 def audit(train: Any, val: Any, test: Any = None, *, task: str | None = None,
-          num_classes: int | None = None) -> list[Finding]:
+          num_classes: int | None = None, ignore_index: int | None = None) -> list[Finding]:
     """Audit splits given as ``(X, y)`` pairs or Datasets; returns the data findings.
 
-    ``task``: ``"classification"`` or ``"regression"``; inferred when None (float
-    targets mean regression).
+    ``task``: one of ``"classification"`` (integer labels, (N,) or one a position: (N, L),
+    (N, H, W)), ``"binary"``, ``"multilabel"``, ``"regression"``, ``"reconstruction"``,
+    ``"other"``; inferred when None (float targets mean regression). ``ignore_index``:
+    a label value that marks positions without a class (negative labels always do).
     """
+    if task is not None and task not in TASKS:
+        raise ValueError(f"task must be one of {', '.join(map(repr, TASKS))}; got {task!r}.")
     splits = [("train", _as_split(train)), ("val", _as_split(val))]
     if test is not None:
         splits.append(("test", _as_split(test)))
-    ctx = audit_context(splits, task or "classification", num_classes)
+    ctx = audit_context(splits, task or "classification", num_classes, ignore_index)
     if task is None:
         ctx.task = "regression" if ctx.train.y.dtype.kind == "f" else "classification"
-    elif task not in ("classification", "regression"):
-        raise ValueError(f"task must be 'classification' or 'regression', got {task!r}.")
     return run_checks(ctx)

@@ -19,9 +19,18 @@ from danfang.checks.data._embedding import PCA_FIT_ROWS, fit_embedding, flat_fea
 from danfang.checks.data._search import close_pairs, knn, row_hashes
 
 #: Samples per split the audit reads at most. Array splits above this (and Dataset splits
-#: above DATASET_LIMIT, which must be decoded one by one) are audited on their first rows.
+#: above DATASET_LIMIT, which must be decoded one by one) are audited on a random sample,
+#: drawn with :data:`SEED` (never the first rows: a split sorted by label would look like
+#: one class). Findings name samples by their index in the whole split.
 SAMPLE_LIMIT = 60_000
 DATASET_LIMIT = 10_000
+#: Bytes of float32 inputs one split may hold in the audit; wide samples (large images)
+#: lower the row limit so that memory stays bounded (at least MIN_ROWS rows).
+MAX_BYTES = 512 * 2**20
+MIN_ROWS = 1000
+SEED = 0
+#: Integer labels below 0 are never classes: CrossEntropyLoss's default ignore_index is -100.
+DEFAULT_IGNORE = -100
 #: Neighbours kept per training sample (label noise votes with them; duplicates use the first).
 NEIGHBOURS = 10
 #: Training samples the neighbour votes are drawn from (a fixed random subset above this).
@@ -42,13 +51,65 @@ class SplitData:
     x: np.ndarray | None
     y: np.ndarray
     size: int  # samples in the whole split; n = len(y) may be fewer (a bounded sample)
+    index: np.ndarray | None = None  # the split index of each row (None: row i is sample i)
+    dtype: Any = None  # the inputs' own dtype before the float32 copy (None: not one tensor)
 
     def __len__(self) -> int:
         return len(self.y)
 
+    def original(self, rows: Any) -> np.ndarray:
+        """Split indices of audited ``rows`` (the identity unless the split was sampled)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return rows if self.index is None else self.index[rows]
+
     def described(self) -> str:
-        """"600 samples", or "the first 10000 of 50000 samples" for a bounded sample."""
-        return f"{len(self)} samples" if len(self) == self.size else f"the first {len(self)} of {self.size} samples"
+        """"600 samples", or "a random sample of 10000 of 50000 samples" for a bounded sample."""
+        return f"{len(self)} samples" if len(self) == self.size else \
+            f"a random sample of {len(self)} of {self.size} samples"
+
+
+def sample_indices(n: int, limit: int, seed: int = SEED) -> np.ndarray | None:
+    """Sorted random indices of ``limit`` of ``n`` samples (None when all fit).
+
+    Uses a seeded generator, so the same split gives the same sample; the draw costs
+    O(limit), not O(n) (2M rows sample as fast as 20k).
+    """
+    if n <= limit:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))
+
+
+def row_limit(limit: int, features: int) -> int:
+    """``limit`` lowered so that the rows' float32 inputs fit in :data:`MAX_BYTES`."""
+    return min(limit, max(MIN_ROWS, MAX_BYTES // max(4 * features, 1)))
+
+
+def class_labels(y: np.ndarray, task: str, ignore_index: int | None = None) -> np.ndarray | None:
+    """The integer class labels of targets ``y`` flattened over positions, ignored ones dropped.
+
+    ``classification``: labels (N,) or per position (N, L), (N, H, W), ...; values equal to
+    ``ignore_index`` or negative (CrossEntropyLoss's default ignore_index is -100) are
+    dropped. ``binary``: 0/1 targets, (N,) or (N, 1). None for tasks without class labels
+    (multilabel, regression, reconstruction, other) or labels that are not integers.
+    """
+    if task == "binary":
+        if y.ndim > 2 or (y.ndim == 2 and y.shape[1] != 1):
+            return None
+        flat = y.reshape(-1)
+        if not np.isin(flat, (0, 1)).all():
+            return None
+        return flat.astype(np.int64)
+    if task != "classification":
+        return None
+    flat = y.reshape(-1)
+    if flat.dtype.kind == "f":
+        if not np.all(np.isfinite(flat)) or not np.all(flat == np.round(flat)):
+            return None
+    flat = flat.astype(np.int64)
+    keep = flat >= 0
+    if ignore_index is not None:
+        keep &= flat != ignore_index
+    return flat[keep]
 
 
 def to_numpy(a: Any) -> np.ndarray | None:
@@ -69,6 +130,7 @@ class AuditContext:
     splits: dict[str, SplitData]
     task: str
     num_classes: int | None = None
+    ignore_index: int | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -83,11 +145,22 @@ class AuditContext:
     def kind(self) -> str:
         return input_kind(self.train.x) if self.train.x is not None else "table"
 
+    def labels(self, name: str) -> np.ndarray | None:
+        """Split ``name``'s class labels, flattened over positions (see :func:`class_labels`)."""
+        return self._cached(f"labels:{name}", lambda: class_labels(self.splits[name].y, self.task, self.ignore_index))
+
+    def per_position(self) -> bool:
+        """Classification with one label a position (labels (N, L), (N, H, W), ...)."""
+        return self.task == "classification" and self.train.y.ndim > 1
+
     def classes(self) -> int:
-        """Number of classes: the job's setting, else the largest label + 1."""
+        """Number of classes: the job's setting, else the largest label + 1 (2 for binary)."""
         if self.num_classes:
             return int(self.num_classes)
-        return int(max(int(s.y.max()) for s in self.splits.values() if len(s.y)) + 1)
+        if self.task == "binary":
+            return 2
+        found = [self.labels(n) for n in self.splits]
+        return int(max((int(v.max()) for v in found if v is not None and len(v)), default=0) + 1)
 
     def _cached(self, key: str, make: Any) -> Any:
         if key not in self._cache:

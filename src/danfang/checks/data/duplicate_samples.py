@@ -46,9 +46,10 @@ class DuplicateSamples(Check):
             if len(pairs) == 0:
                 continue
             extra = redundant(n, pairs)
+            shown = np.stack([split.original(pairs[:20, 0]), split.original(pairs[:20, 1])], 1)
             n_exact = len(exact)
             conflicts = 0
-            if ctx.task == "classification" and split.y.ndim == 1:
+            if ctx.task in ("classification", "binary") and split.y.ndim == 1:
                 conflicts = int((split.y[pairs[:, 0]] != split.y[pairs[:, 1]]).sum())
             frac = extra / n
             severity = "warning" if frac >= self.WARN_FRACTION else "info"
@@ -57,11 +58,11 @@ class DuplicateSamples(Check):
                 severity,
                 f"{name}: {extra} of {split.described()} ({percent(frac)}) are copies of another "
                 f"({n_exact} exact, {extra - n_exact if extra > n_exact else 0} near){label_note}; "
-                f"e.g. {name}{examples(pairs, 3)}.",
+                f"e.g. {name}{examples(shown, 3)}.",
                 f"Deduplicate the {name} split: keep one sample of each group"
                 + (" and fix the conflicting labels" if conflicts else "") + ".",
                 where=name,
                 evidence={"split": name, "redundant": extra, "fraction": frac, "exact": n_exact,
                           "near_pairs": int(len(pairs)), "label_conflicts": conflicts,
-                          "pairs": examples(pairs, 20), "near_threshold": NEAR}))
+                          "pairs": examples(shown, 20), "near_threshold": NEAR}))
         return out

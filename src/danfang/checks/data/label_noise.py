@@ -56,8 +56,17 @@ class LabelNoise(Check):
     SHOW = 20
 
     def run(self, ctx: AuditContext) -> list[Finding]:
-        y = ctx.train.y
-        if ctx.task != "classification" or y.ndim != 1 or not ctx.has_inputs or len(y) < 5 * NEIGHBOURS:
+        if ctx.task == "multilabel" or ctx.per_position():
+            what = "multilabel targets" if ctx.task == "multilabel" else \
+                f"per-position labels {tuple(ctx.train.y.shape[1:])} a sample"
+            return [self.finding(
+                "info",
+                f"label noise not judged for {what}: the neighbour vote needs one class a sample.",
+                "Re-check labels with the trained model's out-of-fold predictions (e.g. per position, "
+                "cleanlab.segmentation for masks).",
+                where="train", evidence={"judged": False, "task": ctx.task})]
+        y = ctx.train.y.reshape(len(ctx.train.y), -1)[:, 0] if ctx.task == "binary" else ctx.train.y
+        if ctx.labels("train") is None or y.ndim != 1 or not ctx.has_inputs or len(y) < 5 * NEIGHBOURS:
             return []
         present, labels = np.unique(y.astype(np.int64), return_inverse=True)
         if len(present) < 2:
@@ -73,7 +82,7 @@ class LabelNoise(Check):
         predicted = probs.argmax(1)
         accuracy = float((predicted == labels).mean())
         unexplained = (1.0 - rate) - accuracy
-        suspects = [{"index": int(i), "label": int(present[labels[i]]), "looks_like": int(present[predicted[i]]),
+        suspects = [{"index": int(ctx.train.original(i)), "label": int(present[labels[i]]), "looks_like": int(present[predicted[i]]),
                      "confidence": round(float(probs[i, predicted[i]]), 3)} for i in issues[:self.SHOW]]
         judged = unexplained <= self.MAX_UNEXPLAINED
         evidence = {"judged": judged, "noise_rate": rate, "issues": int(len(issues)), "quick_model_accuracy": accuracy,

@@ -39,7 +39,7 @@ class NanInData(Check):
                 if n_nan + n_inf == 0:
                     continue
                 rows = np.flatnonzero(~np.isfinite(flat).all(1))
-                first = rows[:self.FIRST].tolist()
+                first = split.original(rows[:self.FIRST]).tolist()
                 out.append(self.finding(
                     "error",
                     f"{name} {what}: {n_nan} NaN and {n_inf} Inf values in {len(rows)} of "

@@ -45,9 +45,10 @@ class TrainTestOverlap(Check):
             if len(pairs) == 0:
                 continue
             leaked = np.unique(pairs[:, 0])
+            shown = np.stack([split.original(pairs[:20, 0]), ctx.train.original(pairs[:20, 1])], 1)
             frac = len(leaked) / len(split)
             same_label = None
-            if ctx.task == "classification" and split.y.ndim == 1:
+            if ctx.task in ("classification", "binary") and split.y.ndim == 1:
                 same_label = float((split.y[pairs[:, 0]] == ctx.train.y[pairs[:, 1]]).mean())
             n_exact = len(np.unique(exact[:, 0]))
             label_note = "" if same_label is None else f", {percent(same_label)} with the same label"
@@ -55,11 +56,11 @@ class TrainTestOverlap(Check):
                 "warning" if frac >= self.WARN_FRACTION else "info",
                 f"{name}: {len(leaked)} of {split.described()} ({percent(frac)}) also appear in train "
                 f"({n_exact} exact, {len(leaked) - n_exact} near{label_note}); "
-                f"e.g. [{name}, train] {examples(pairs, 3)}.",
+                f"e.g. [{name}, train] {examples(shown, 3)}.",
                 f"Remove these samples from {name} (or from train) and split by group so that "
                 f"copies land in one split; re-measure {name} scores afterwards.",
                 where=name,
                 evidence={"split": name, "leaked": int(len(leaked)), "fraction": frac, "exact": n_exact,
-                          "same_label_fraction": same_label, "pairs": examples(pairs, 20),
+                          "same_label_fraction": same_label, "pairs": examples(shown, 20),
                           "near_threshold": NEAR}))
         return out

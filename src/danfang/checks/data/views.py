@@ -17,7 +17,8 @@
   ``[D]`` (at most 256 features). Non-finite values appear as the strings ``"nan"``,
   ``"inf"``, ``"-inf"``.
 - ``classes``: at most 8 training samples for each of at most 10 classes (the smallest
-  labels), keyed by the label as a string; for regression one key, ``"all"``.
+  labels), keyed by the label as a string, drawn at random with a fixed seed (from 2,000
+  random samples of a Dataset split); for other tasks and per-position labels one key, ``"all"``.
 - ``suspicious``: at most 24 samples named by the data findings, in this order:
   ``nan_in_data`` ("nan_in_data: non-finite values"), ``label_noise`` ("label_noise: looks
   like 7"), ``duplicate_samples`` (the later copy: "duplicate of train[j]", or of val[j]
@@ -35,12 +36,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from danfang.checks.data._common import to_numpy
+from danfang.checks.data._common import SEED, sample_indices, to_numpy
 from danfang.checks.data._embedding import input_kind
 from danfang.data import ArraySplit
 from danfang.findings import Finding
 
 PER_CLASS, MAX_CLASSES, MAX_SUSPICIOUS, MAX_SIDE, MAX_FEATURES = 8, 10, 24, 32, 256
+#: Labels of a Dataset split read (at random, seeded) to choose the examples per class.
+LABELS_READ = 2000
 EMPTY: dict[str, Any] = {"kind": "none", "shape": [], "classes": {}, "suspicious": []}
 
 
@@ -107,15 +110,22 @@ def _view(job: Any, findings: list[Finding]) -> dict[str, Any]:
     if first is None:
         return dict(EMPTY)
     kind = input_kind(first[None])
-    _, y = train.arrays(None if isinstance(train, ArraySplit) else 2000)
-    y = to_numpy(y)
+    # a seeded random sample of the split (a split sorted by label must still show every class)
+    rows = sample_indices(len(train), len(train) if isinstance(train, ArraySplit) else LABELS_READ)
+    rows = np.arange(len(train)) if rows is None else rows
+    if isinstance(train, ArraySplit):
+        y = to_numpy(train.y[torch.from_numpy(rows).to(train.y.device)])
+    else:
+        y = np.stack([np.asarray(to_numpy(train.dataset[int(i)][1])) for i in rows])
+    order = np.random.default_rng(SEED).permutation(len(rows))
     classes: dict[str, list] = {}
     if job.task == "classification" and y.ndim == 1:
         for label in np.unique(y)[:MAX_CLASSES]:
-            idx = np.flatnonzero(y == label)[:PER_CLASS]
+            idx = np.sort(rows[order[y[order] == label][:PER_CLASS]])
             classes[str(int(label))] = [_as_list(_shown(_sample(train, int(i)), kind)) for i in idx]
     else:
-        classes["all"] = [_as_list(_shown(_sample(train, i), kind)) for i in range(min(PER_CLASS, len(y)))]
+        idx = np.sort(rows[order[:PER_CLASS]])
+        classes["all"] = [_as_list(_shown(_sample(train, int(i)), kind)) for i in idx]
     splits = dict(job.splits.items())
     suspicious = []
     for split, i, reason in _suspects(findings):
