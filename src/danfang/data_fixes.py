@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import torch
@@ -25,11 +26,22 @@ def normalize_job(job: Job) -> dict[str, Any]:
     Per feature for flat inputs (N, D); per channel for (N, C, ...) inputs (see
     :func:`danfang.checks.data.unnormalized_inputs.input_statistics`, the statistics the
     audit's fix names). Val and test are transformed with the same numbers: statistics
-    computed on them would leak them into training. Returns what run.json records.
+    computed on them would leak them into training. Inputs that are not floating point
+    (token ids, category indices) are left as they are, with a message: standardising them
+    would break the embedding lookup. Returns what run.json records.
     """
     from danfang.checks.data.unnormalized_inputs import input_statistics
 
     _require_arrays(job, "--normalize", ("train", "val", "test"))
+    kinds = {name: split.x.dtype for name, split in job.splits.items() if isinstance(split.x, torch.Tensor)}
+    odd = {name: str(d) for name, d in kinds.items() if not d.is_floating_point}
+    if odd or len(kinds) < len(list(job.splits.items())):
+        why = (f"the inputs are not floating point ({', '.join(f'{k}: {v}' for k, v in odd.items())}): "
+               "integer inputs are token ids or category indices (e.g. for an nn.Embedding), which "
+               "must stay integers" if odd else "the inputs are not one tensor a sample")
+        message = f"--normalize skipped: {why}; the splits were left unchanged."
+        print(f"danfang: {message}", file=sys.stderr)
+        return {"skipped": True, "reason": message}
     mean, std = input_statistics(job.splits.train.x.detach().cpu().numpy())
     for _, split in job.splits.items():
         m = torch.as_tensor(mean, device=split.x.device)

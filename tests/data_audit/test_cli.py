@@ -103,3 +103,52 @@ def test_fit_reweight_records_importance_weights(write_job, tmp_path):
     assert res.exit_code == 0, res.output
     run = json.loads((tmp_path / "run" / "run.json").read_text())
     assert run["data_changes"]["reweight"]["domain_auc"] > 0.7
+
+
+TOKENS = '''
+import numpy as np, torch
+from torch import nn
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(500, 16)
+        self.out = nn.Linear(16, 2)
+    def forward(self, x):
+        return self.out(self.emb(x).mean(1))
+
+def model():
+    return Tagger()
+
+def data():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 500, size=(400, 12))
+    y = (x[:, 0] > 250).astype(np.int64)
+    return (x[:300], y[:300]), (x[300:], y[300:])
+
+settings = {"batch_size": 64, "epochs": 1, "seed": 0}
+'''
+
+
+def test_integer_token_ids_are_not_judged_and_normalize_skips_them(write_job, tmp_path):
+    # issue 11: token ids were flagged unnormalized_inputs, then `fit --normalize` crashed
+    from danfang.checks.data import audit_job
+
+    path = write_job(TOKENS)
+    f = [f for f in audit_job(load_job(path)) if f.code == "unnormalized_inputs"]
+    assert len(f) == 1 and f[0].severity == "info" and "not judged" in f[0].message
+    res = CliRunner().invoke(app, ["fit", str(path), "--normalize", "--epochs", "1", "--quiet",
+                                   "--out", str(tmp_path / "run")])
+    assert res.exit_code == 0, res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    norm = json.loads((tmp_path / "run" / "run.json").read_text())["data_changes"]["normalize"]
+    assert norm["skipped"] and "token ids" in norm["reason"]
+
+
+def test_raw_uint8_pixels_are_still_judged():
+    from tests.data_audit.data import audit, images, of
+
+    x, y = images(300)
+    raw = (x * 255).astype(np.uint8)
+    f = of(audit((raw[:240], y[:240]), (raw[240:], y[240:])), "unnormalized_inputs")
+    assert f and f[0].severity == "warning"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import torch
 
 from danfang.checks.base import Check
 from danfang.checks.data._common import AuditContext
@@ -38,6 +39,16 @@ def input_statistics(x: Any) -> tuple[np.ndarray, np.ndarray]:
     return mean.astype(np.float32), std.astype(np.float32)
 
 
+def is_categorical(dtype: Any) -> bool:
+    """Integer (or bool) inputs other than ``uint8`` pixels: token ids, category indices."""
+    if dtype is None:
+        return False
+    if isinstance(dtype, torch.dtype):
+        return not dtype.is_floating_point and not dtype.is_complex and dtype != torch.uint8
+    dtype = np.dtype(dtype)
+    return dtype.kind in "iub" and dtype != np.uint8
+
+
 class UnnormalizedInputs(Check):
     """Inputs on a scale far from zero mean and unit variance.
 
@@ -56,6 +67,11 @@ class UnnormalizedInputs(Check):
 
     **Fix:** standardise every split with the **training** split's mean and std,
     ``danfang fit --normalize`` (statistics from val/test would leak them).
+
+    **Not judged.** Integer inputs other than ``uint8`` (token ids, category or item
+    indices fed to an ``nn.Embedding``) are categorical: their mean and scale mean
+    nothing, and standardising them would break the embedding lookup, so they give an
+    ``info`` "not judged". ``uint8`` inputs are judged as raw pixels.
     """
 
     code = "unnormalized_inputs"
@@ -65,6 +81,15 @@ class UnnormalizedInputs(Check):
         x = ctx.train.x
         if not ctx.has_inputs or len(x) == 0:
             return []
+        dtype = ctx.train.dtype
+        if is_categorical(dtype):
+            return [self.finding(
+                "info",
+                f"input scale not judged: the inputs are integers ({dtype}), i.e. categorical "
+                "(token ids or indices, e.g. for an nn.Embedding), which are not normalised.",
+                "Nothing to do for token ids; if these integers are measurements, convert them to "
+                "float (and standardise them with the training split's statistics).",
+                where="train", evidence={"judged": False, "dtype": str(dtype)})]
         mean, std = input_statistics(x)
         m, s = mean.ravel(), std.ravel()
         far = np.flatnonzero((np.abs(m) > self.MEAN_FAR) | (s > self.STD_FAR))
