@@ -38,6 +38,18 @@ class PreflightContext:
     def classification(self) -> bool:
         return self.task == "classification"
 
+    def floor_unknown(self) -> str | None:
+        """Why "drive the loss near its floor" cannot be judged, or None when it can: an 'other'
+        objective (RL, GAN, contrastive) or a custom reconstruction loss (a VAE's KL term and
+        sampling keep it well above 0 on any batch)."""
+        custom = not isinstance(self.loss_fn, torch.nn.modules.loss._Loss)
+        if self.task == "other":
+            return "an 'other' objective (RL, GAN, contrastive, custom) need not fall to a floor"
+        if self.task == "reconstruction" and custom:
+            return ("a custom reconstruction loss (e.g. a VAE's, with its KL term and sampling) has no "
+                    "known floor")
+        return None
+
     def copy_model(self, train: bool = True) -> torch.nn.Module:
         """A deep copy of the model in train or eval mode, free to be changed."""
         model = copy.deepcopy(self.model)

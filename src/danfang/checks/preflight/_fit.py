@@ -60,7 +60,10 @@ class FitResult:
     def residual(self, loss: float | None = None) -> float:
         """How much of the baseline loss is left: 0 = at the floor, 1 = no better than a constant."""
         loss = self.final if loss is None else loss
-        return (loss - self.floor) / max(self.baseline - self.floor, 1e-12)
+        # against the larger of the constant prediction's loss and the first loss: a baseline
+        # near the floor (a loss the constant cannot be scored on) once printed "9e11 % left"
+        start = max(self.baseline, self.losses[0] if self.losses else self.baseline)
+        return (loss - self.floor) / max(start - self.floor, 1e-12)
 
 
 def overfit_batch(ctx: PreflightContext, zero_inputs: bool = False, steps: int = STEPS) -> FitResult:

@@ -58,6 +58,14 @@ class GradcheckFailed(Check):
                 continue
             analytic, numeric = directional_derivatives(call, inputs)
             name = f"{fn.__module__}.{fn.__qualname__}"
+            if numeric and abs(analytic + numeric) <= 1e-3 * abs(numeric):
+                findings.append(self.finding(
+                    "info", f"The custom autograd function {fn.__qualname__} returns the negated gradient "
+                    f"({analytic:.6g} against {numeric:.6g} by finite differences): a gradient-reversal "
+                    "layer (GANs, domain adaptation), different from its forward on purpose.",
+                    "Nothing to fix if the reversal is intended.", where=name,
+                    evidence={"function": name, "analytic": analytic, "numeric": numeric}))
+                continue
             findings.append(self.finding(
                 "error",
                 f"The custom autograd function {fn.__qualname__} has a backward that disagrees with "

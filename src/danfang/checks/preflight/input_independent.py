@@ -45,6 +45,11 @@ class InputIndependent(Check):
     ZERO_FITS = 0.25
 
     def run(self, ctx: PreflightContext) -> list[Finding]:
+        why = ctx.floor_unknown()
+        if why is not None:
+            return [self.finding("info", f"Not judged for the '{ctx.task}' task: {why}.",
+                                 "Nothing to do; the training and curve phases still watch this run.",
+                                 evidence={"task": ctx.task})]
         real = overfit_batch(ctx)
         if real.diverged or real.untrainable or real.residual() < self.ZERO_FITS - self.MARGIN:
             return []  # quiet whatever zeros do (cannot_overfit_batch reports the other two)

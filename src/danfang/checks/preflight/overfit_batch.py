@@ -48,6 +48,11 @@ class CannotOverfitBatch(Check):
     STILL_FALLING = 0.1
 
     def run(self, ctx: PreflightContext) -> list[Finding]:
+        why = ctx.floor_unknown()
+        if why is not None:
+            return [self.finding("info", f"Not judged for the '{ctx.task}' task: {why}.",
+                                 "Nothing to do; the training and curve phases still watch this run.",
+                                 evidence={"task": ctx.task})]
         fit = overfit_batch(ctx)
         evidence = {"samples": SAMPLES, "max_steps": STEPS, "lr": LR, "steps": len(fit.losses),
                     "first_loss": fit.losses[0], "final_loss": fit.final, "baseline": fit.baseline,
