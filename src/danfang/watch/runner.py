@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,24 @@ def loss_verdict(curve: list[float]) -> tuple[str, str]:
                             "alone danfang cannot tell a slow start from an objective that need not fall.")
 
 
+def attribute_symptoms(findings: list[Finding]) -> list[Finding]:
+    """Point training-phase symptoms at a loop bug that explains them. A missing
+    ``zero_grad()`` shows downstream as exploding gradients and big updates, whose own fixes
+    (lower the LR) lead away from the cause; with a loop error found, the symptoms say so."""
+    causes = [f.code for f in findings if f.phase == "loop" and f.severity == "error"]
+    if not causes:
+        return findings
+    cause = causes[0]
+    out = []
+    for f in findings:
+        if f.phase == "training" and f.severity != "info":
+            f = replace(f, severity="warning" if f.severity == "error" else f.severity,
+                        fix=f"Most likely a consequence of {cause} (fix that first); if it stays after "
+                            f"that fix: {f.fix}")
+        out.append(f)
+    return out
+
+
 def _write(out: Path, script: Path, args: list[str], status: int, verdict: str, reason: str,
            findings: list[Finding], summary: dict[str, Any]) -> None:
     from danfang.watch.report import write_watch_report
@@ -77,7 +95,7 @@ def watch_script(script: str | Path, args: list[str], out: str | Path, *, cadenc
             notes.append(f"detaching the observer failed: {exc}")
     try:
         summary = observer.summary()
-        findings = list(observer.findings)
+        findings = attribute_symptoms(list(observer.findings))
     except Exception as exc:
         summary, findings = {}, []
         notes.append(f"reading the observer failed: {type(exc).__name__}: {exc}")
