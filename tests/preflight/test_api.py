@@ -23,7 +23,7 @@ def test_preflight_accepts_a_pair_of_numpy_arrays_a_dataset_and_a_dataloader():
 
 def test_preflight_finds_planted_faults_in_user_code():
     model = nn.Sequential(mlp(), nn.Softmax(dim=1))
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.05)  # decay large enough to hurt
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", patience=2)
     findings = danfang.preflight(model, blobs(), nn.CrossEntropyLoss(reduction="sum"), opt, sched,
                                  settings={"monitor": "val_acc", "batch_size": 64})

@@ -15,7 +15,8 @@ from tests.preflight.models import bn_mlp, blobs, codes, run
 
 def test_weight_decay_on_norm_bias_fires_on_adamw_over_all_parameters():
     model = bn_mlp()
-    findings = run(WeightDecayOnNormBias, model, blobs(), None, torch.optim.AdamW(model.parameters()))
+    findings = run(WeightDecayOnNormBias, model, blobs(), None,
+                   torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.05))  # lr x wd = 5e-4 a step
     assert codes(findings) == ["weight_decay_on_norm_bias"]
     decayed = findings[0].evidence["parameters"]
     assert {"0.bias", "1.weight", "1.bias", "7.bias"} <= set(decayed) and "0.weight" not in decayed
