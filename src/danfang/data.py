@@ -83,6 +83,11 @@ class ArraySplit:
         n = len(self) if limit is None else min(limit, len(self))
         return self.x[:n], self.y[:n]
 
+    def take(self, indices: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        """Samples ``indices`` (a sequence or tensor of ints)."""
+        t = torch.as_tensor(indices, dtype=torch.long)
+        return self.x[t.to(self.x.device)], self.y[t.to(self.y.device)]
+
     def batches(self, batch_size: int, *, shuffle: bool, seed: int = 0, epoch: int = 0,
                 drop_singleton: bool = False) -> Iterator[tuple]:
         n = len(self)
@@ -133,8 +138,13 @@ class DatasetSplit:
     def arrays(self, limit: int | None = None) -> tuple[Any, torch.Tensor]:
         """Materialise the first ``limit`` samples (all when None) as stacked tensors."""
         n = len(self) if limit is None else min(limit, len(self))
-        loader = torch.utils.data.DataLoader(torch.utils.data.Subset(self.dataset, range(n)),
-                                             batch_size=min(max(n, 1), 1024), shuffle=False)
+        return self.take(range(n))
+
+    def take(self, indices: Any) -> tuple[Any, torch.Tensor]:
+        """Samples ``indices`` (a sequence of ints) as stacked tensors; dict / tuple inputs
+        come back as their first chunk of 1024."""
+        subset = torch.utils.data.Subset(self.dataset, list(indices))
+        loader = torch.utils.data.DataLoader(subset, batch_size=min(max(len(subset), 1), 1024), shuffle=False)
         xs, ys = [], []
         for xb, yb in loader:
             xs.append(xb)

@@ -24,12 +24,7 @@ def sample_batch(split: Split, n: int = SAMPLES, seed: int = 0) -> tuple[Any, to
     """A seeded random sample of at most ``n`` samples of ``split`` as one batch."""
     total = len(split)
     idx = torch.randperm(total, generator=torch.Generator().manual_seed(seed))[:n].sort().values
-    x_all = getattr(split, "x", None)
-    if isinstance(x_all, torch.Tensor):
-        return x_all[idx.to(x_all.device)], split.y[idx.to(split.y.device)]
-    subset = torch.utils.data.Subset(split.dataset, idx.tolist())
-    loader = torch.utils.data.DataLoader(subset, batch_size=len(subset), shuffle=False)
-    return next(iter(loader))
+    return split.take(idx.tolist())
 
 
 def measure_baseline(model: torch.nn.Module, loss_fn: Any, split: Split, settings: dict[str, Any],

@@ -53,20 +53,9 @@ def _features(split: Split) -> int:
 
 def _rows(split: Split, idx: np.ndarray | None) -> tuple[Any, Any]:
     """The inputs and targets of samples ``idx`` (all when None) of a split."""
-    if isinstance(split, ArraySplit):
-        if idx is None:
-            return split.x, split.y
-        t = torch.from_numpy(idx)
-        return split.x[t.to(split.x.device)], split.y[t.to(split.y.device)]
-    subset = torch.utils.data.Subset(split.dataset, range(len(split)) if idx is None else idx.tolist())
-    loader = torch.utils.data.DataLoader(subset, batch_size=min(max(len(subset), 1), 1024), shuffle=False)
-    xs, ys = [], []
-    for xb, yb in loader:
-        xs.append(xb)
-        ys.append(yb)
-    if isinstance(xs[0], torch.Tensor):
-        return torch.cat(xs), torch.cat(ys)
-    return xs[0], torch.cat(ys)  # dict / tuple inputs: not audited as one tensor
+    if isinstance(split, ArraySplit) and idx is None:
+        return split.x, split.y
+    return split.take(range(len(split)) if idx is None else idx.tolist())  # dict / tuple inputs: first chunk
 
 
 def _split_data(name: str, split: Split) -> SplitData:
