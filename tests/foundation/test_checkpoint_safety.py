@@ -10,10 +10,11 @@ import pytest
 import torch
 
 from danfang.checkpoint import clean_stale_temps, load_checkpoint, load_latest, save_rotating
-from danfang.engine.callback import Callback
 from danfang.engine.checkpoint_writer import CheckpointWriter
 from danfang.engine.trainer import fit
 from danfang.errors import CheckpointError
+
+from tests.kill import Killed, KillAt
 
 DEAD_PID = 2 ** 22 + 12345   # above the default pid_max: no such process
 
@@ -23,19 +24,6 @@ def every_epoch(monkeypatch):
     monkeypatch.setattr(CheckpointWriter, "share_inverse", 0.0)
 
 
-class Killed(Exception):
-    pass
-
-
-class KillAt(Callback):
-    """Raises in the middle of epoch ``epoch`` (0-based), as if the process were killed."""
-
-    def __init__(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def batch_start(self, state) -> None:
-        if state.epoch == self.epoch and state.batch_index == 3:
-            raise Killed
 
 
 def _weights_equal(a, b):

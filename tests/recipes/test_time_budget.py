@@ -23,6 +23,7 @@ from danfang.engine.trainer import Trainer
 from danfang.errors import JobError, UsageError
 from danfang.job import load_job
 from danfang.recipes.schedules import WarmupCosine
+from tests.kill import Killed, KillAt
 
 # 320 samples in batches of 40: 8 optimizer steps an epoch
 JOB = '''
@@ -69,19 +70,6 @@ class LRs(Callback):
         self.lrs.append(state.lr)
 
 
-class Killed(Exception):
-    pass
-
-
-class KillAt(Callback):
-    """Raises in the middle of epoch ``epoch`` (0-based), as if the process were killed."""
-
-    def __init__(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def batch_start(self, state) -> None:
-        if state.epoch == self.epoch and state.batch_index == 3:
-            raise Killed
 
 
 def trainer(job_path, out, *, clock=None, callbacks=(), resume=False, recipe=None, **settings):
