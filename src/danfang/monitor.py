@@ -1,4 +1,4 @@
-"""``danfang.Monitor``: the training checks inside your own PyTorch loop.
+"""``danfang.Monitor``: the training checks and the loop checks inside your own PyTorch loop.
 
 Three added lines::
 
@@ -10,9 +10,14 @@ Three added lines::
         optimizer.step()
         mon.step(loss)              # after optimizer.step(), while the gradients still exist
     print(mon.report())             # or inspect mon.findings
+    mon.close()                     # or: with danfang.Monitor(model, optimizer) as mon: ...
 
 Between probe steps ``step`` costs one on-device add; every ``cadence`` steps it reads the
-probes back with one host sync and runs the checks.
+probes back with one host sync and runs the training checks. The loop checks
+(``zero_grad`` missing, train/eval mode, a frozen or stale optimizer, loss shapes that
+broadcast) watch ``model`` and ``optimizer`` through PyTorch's global module and optimizer
+hooks from construction to :meth:`Monitor.close`, with no host sync. A run shorter than
+``cadence`` steps is judged from its first steps when the findings are read.
 """
 
 from __future__ import annotations
@@ -22,8 +27,8 @@ from typing import Any, Iterable
 import torch
 
 from danfang.checks.training._base import TrainingCheck
-from danfang.checks.training._watch import TrainingWatch
 from danfang.findings import Finding
+from danfang.integrations._user_loop import UserLoopWatch
 from danfang.probes.probe_set import DEFAULT_CADENCE
 
 
@@ -31,51 +36,64 @@ class Monitor:
     """Watch ``model`` (and read the LR from ``optimizer``) as your loop trains it.
 
     ``total_steps`` (optional) lets ``update_ratio_low`` stay quiet in the last quarter of
-    a planned run, where schedules anneal the LR on purpose.
+    a planned run, where schedules anneal the LR on purpose. ``loop_checks=False`` leaves
+    out the loop checks (and their global hooks).
     """
 
     def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer | None = None, *,
                  cadence: int = DEFAULT_CADENCE, checks: Iterable[TrainingCheck] | None = None,
-                 total_steps: int | None = None) -> None:
+                 total_steps: int | None = None, loop_checks: bool = True) -> None:
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"Monitor(model, ...) needs a torch.nn.Module, got {type(model).__name__}.")
+        if optimizer is not None and not hasattr(optimizer, "param_groups"):
+            raise TypeError("Monitor(model, optimizer) needs a torch.optim.Optimizer (or None), got "
+                            f"{type(optimizer).__name__}.")
         self.model, self.optimizer = model, optimizer
         self.epoch = 0
-        self._watch = TrainingWatch(model, cadence, checks, total_steps)
-        self._watch.probes.prepare()
+        self._loop = UserLoopWatch(model, optimizer, cadence=cadence, checks=checks,
+                                   total_steps=total_steps, loop_checks=loop_checks)
+        self._loop.prepare()
 
     def step(self, loss: torch.Tensor | float, epoch: int | None = None) -> list[Finding]:
         """Record one training step; returns the findings that fired at this step (often [])."""
         if epoch is not None:
             self.epoch = epoch
-        watch = self._watch
-        watch.add_loss(loss)
-        watch.after_backward()  # gradient norms; Δw is against the snapshot taken by prepare()
-        lr = float(self.optimizer.param_groups[0]["lr"]) if self.optimizer is not None else float("nan")
-        alerts = watch.after_step(self.epoch, lr)
-        self._watch.probes.prepare()
-        return alerts or []
+        loop = self._loop
+        loop.add_loss(loss)
+        loop.after_backward()  # gradient norms; Δw is against the snapshot taken by prepare()
+        lr = self.optimizer.param_groups[0]["lr"] if self.optimizer is not None else float("nan")
+        alerts = loop.after_step(self.epoch, float(lr) if not isinstance(lr, torch.Tensor) else float("nan"))
+        loop.prepare()
+        return alerts
 
     @property
     def findings(self) -> list[Finding]:
-        """Every (code, where) found so far, at its first occurrence."""
-        return list(self._watch.findings)
+        """Every (code, where) found so far, at its first occurrence: loop checks, then training
+        checks; a run shorter than the cadence is judged from its first steps."""
+        return self._loop.findings
 
     @property
     def series(self) -> dict[str, Any]:
         """The probe time series (the run.json "probes" format)."""
-        return self._watch.series.doc
+        return self._loop.watch.series.doc
 
     def report(self) -> str:
         """A plain-text summary of the findings."""
-        if not self.findings:
-            return f"danfang: no training problems found in {self._watch.probes.step} steps."
-        lines = [f"danfang: {len(self.findings)} finding(s) in {self._watch.probes.step} steps:"]
-        for f in self.findings:
+        findings, steps = self.findings, self._loop.steps
+        if not findings:
+            return f"danfang: no training problems found in {steps} steps."
+        lines = [f"danfang: {len(findings)} finding(s) in {steps} steps:"]
+        for f in findings:
             where = f" [{f.where}]" if f.where else ""
             lines.append(f"- {f.severity} {f.code}{where} at step {f.step}: {f.message}\n  fix: {f.fix}")
         return "\n".join(lines)
 
     def close(self) -> None:
-        """Remove any forward hooks still attached."""
-        self._watch.close()
+        """Remove every hook the monitor attached (global and per-module); findings stay readable."""
+        self._loop.close()
+
+    def __enter__(self) -> "Monitor":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
