@@ -58,6 +58,12 @@ CODES: dict[str, tuple[str, str]] = {
     "step_in_eval_mode": ("loop", "optimizer steps while the model is in eval mode"),
     "eval_in_train_mode": ("loop", "evaluation passes run with dropout/BatchNorm in train mode"),
     "loss_shape_broadcast": ("loop", "loss input and target shapes differ and broadcast"),
+    "probabilities_to_logit_loss": ("loop", "probabilities (or logits) fed to a loss that expects the other"),
+    "loss_unsuited_to_targets": ("loop", "a regression loss (MSE/L1) trained against class labels or one-hot vectors"),
+    "output_range_unreachable": ("loop", "the model's output range cannot reach the targets"),
+    "accumulation_unscaled": ("loop", "gradient accumulation without dividing the loss"),
+    "unshuffled_batches": ("loop", "training batches each hold one class or labels in sorted order"),
+    "labels_misaligned": ("loop", "the model learns the training set while validation stays at chance"),
 }
 
 

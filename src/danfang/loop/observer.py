@@ -18,6 +18,7 @@ steps (:class:`~danfang.checks.training._watch.TrainingWatch`), so ``loss_nan`` 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -26,24 +27,31 @@ from torch.nn.modules.loss import _Loss
 
 from danfang.checks.base import registered_checks
 from danfang.findings import Finding
-from danfang.loop.record import LossCall, LoopRecord, ModelSeen, OptimizerSeen
+from danfang.loop.loss_sample import BINARY_LOSSES, REGRESSION_LOSSES, sample_loss
+from danfang.loop.record import LossCall, LoopRecord, ModelSeen, OptimizerSeen, StepWindow
+from danfang.loop.window import LossWindow
 
 _NORM_DROPOUT = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm)
 _SHAPE_LOSSES = (nn.MSELoss, nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss, nn.BCELoss, nn.BCEWithLogitsLoss)
 _CURVE_POINTS = 1000
+_EVAL_BATCHES = 8   # loss calls sampled at the start of each evaluation pass
+#: optimizers whose update does not depend on the gradient's scale (up to eps)
+_ADAPTIVE = {"Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop", "Adagrad", "Adadelta", "SparseAdam",
+             "Adafactor", "LBFGS"}
 
 
 class _Root:
     """Per root module: the hot-path state (plain attributes) beside its record entry."""
 
     __slots__ = ("module", "seen", "param_ids", "pass_open", "pass_forwards", "pass_loss",
-                 "last_grad_training")
+                 "last_grad_training", "last_leaf")
 
     def __init__(self, module: nn.Module, seen: ModelSeen) -> None:
         self.module, self.seen = module, seen
         self.param_ids = {id(p) for p in module.parameters()}
         self.pass_open, self.pass_forwards, self.pass_loss = False, 0, False
         self.last_grad_training = True
+        self.last_leaf: nn.Module | None = None
 
 
 class _Opt:
@@ -65,10 +73,14 @@ class LoopObserver:
 
     def __init__(self, cadence: int = 10, *, model: nn.Module | None = None,
                  optimizer: torch.optim.Optimizer | None = None, training_checks: bool = True,
-                 checks: list | None = None) -> None:
+                 checks: list | None = None, sample_every: int = 50) -> None:
         if not isinstance(cadence, int) or cadence < 1:
             raise ValueError(f"cadence must be a positive integer (judge every k steps), got {cadence!r}.")
+        if not isinstance(sample_every, int) or sample_every < 1:
+            raise ValueError(f"sample_every must be a positive integer (read loss calls every k steps), "
+                             f"got {sample_every!r}.")
         self.cadence, self.only_model, self.only_optimizer = cadence, model, optimizer
+        self.sample_every = sample_every
         self.training_checks = training_checks
         self.checks = [cls() for cls in registered_checks("loop")] if checks is None else list(checks)
         self.record = LoopRecord()
@@ -86,6 +98,17 @@ class LoopObserver:
         self._curve_stride = 1
         self._primary: _Opt | None = None
         self.epoch = 0
+        # the loss window (danfang.loop.window): sampled steps and evaluation-pass starts
+        self._window = LossWindow(self._on_call)
+        self._want_window = True      # the next training step is sampled
+        self._train_window = False    # a sampled training step is running
+        self._eval_left = 0           # loss calls still to sample in this evaluation pass
+        self._eval_pass_no = 0
+        self._in_loss = 0             # depth of loss-module forwards (their F call is not a new loss)
+        self._in_step = False         # inside optimizer.step (a closure's backward is not accumulation)
+        self._last_leaf: nn.Module | None = None
+        self._win_backwards, self._win_ratios, self._win_summed = 0, [], False
+        self._since_backward, self._since_backward_n = 0.0, 0
 
     # ---- attach / detach -------------------------------------------------------------
     def attach(self) -> "LoopObserver":
@@ -104,6 +127,8 @@ class LoopObserver:
         for h in self._handles:
             h.remove()
         self._handles = []
+        self._window.leave()
+        self._train_window, self._eval_left = False, 0
         self._depth, self._root = 0, None
         if self.also_training_checks is not None:
             self.also_training_checks.close()
@@ -119,7 +144,10 @@ class LoopObserver:
     def _pre_forward(self, module: nn.Module, args: tuple) -> None:
         depth = self._depth
         self._depth = depth + 1
-        if depth or isinstance(module, _Loss):
+        if isinstance(module, _Loss):
+            self._in_loss += 1
+            return
+        if depth:
             return
         if self.only_model is not None and module is not self.only_model:
             return
@@ -136,11 +164,23 @@ class LoopObserver:
             for opt in self._opts.values():
                 if opt.root is root:
                     opt.forwards += 1
+            if self._eval_left:
+                self._eval_left = 0
+                self._window.leave()
+            if self._want_window and not self._train_window:
+                self._train_window = True
+                self._window.enter()
         else:
             seen.nograd_forwards += 1
             if not root.pass_open:
                 root.pass_open, root.pass_forwards, root.pass_loss = True, 0, False
                 seen.eval_passes += 1
+                if seen.stepped and not self._train_window:
+                    self._eval_pass_no += 1
+                    self._eval_left = _EVAL_BATCHES
+                    self._window.enter()
+            elif self._eval_left <= 0 and not self._train_window:
+                self._window.leave()
             root.pass_forwards += 1
             if module.training and seen.has_dropout_or_bn:
                 seen.nograd_train_mode += 1
@@ -150,9 +190,15 @@ class LoopObserver:
     def _post_forward(self, module: nn.Module, args: tuple, output: Any) -> None:
         self._depth = max(0, self._depth - 1)
         if isinstance(module, _Loss):
+            self._in_loss = max(0, self._in_loss - 1)
             self._on_loss(module, args, output)
         elif self._depth == 0:
+            root = self._root
+            if root is not None and root.module is module:
+                root.last_leaf = self._last_leaf if module._modules else module
             self._root = None
+        elif not module._modules:
+            self._last_leaf = module
 
     def _new_root(self, module: nn.Module) -> _Root:
         params = sum(p.numel() for p in module.parameters())
@@ -184,6 +230,61 @@ class LoopObserver:
                     and len(self.record.broadcast_calls) < 20:
                 self.record.broadcast_calls.append(LossCall(kind, tuple(inp.shape), tuple(tgt.shape),
                                                             self.record.steps, training))
+
+    # ---- the loss window: functional losses and backward() on sampled steps ------------
+    def _on_call(self, name: str, args: tuple, kwargs: dict, out: Any) -> None:
+        if name == "backward":
+            self._on_backward(args[0] if args else kwargs.get("tensors"))
+            return
+        inp = args[0] if args else kwargs.get("input")
+        tgt = args[1] if len(args) > 1 else kwargs.get("target")
+        if not isinstance(inp, torch.Tensor) or not isinstance(tgt, torch.Tensor):
+            return
+        training = torch.is_grad_enabled()
+        rec = self.record
+        if training and not self._train_window or not training and self._eval_left <= 0:
+            return
+        sample = sample_loss(name, inp, tgt, out, rec.steps, training, kwargs.get("ignore_index", -100),
+                             kwargs.get("reduction", "mean"))
+        if training:
+            rec.samples.append(sample)
+            self._win_summed |= sample.reduction == "sum"
+            if not math.isnan(sample.value):
+                self._since_backward += sample.value
+                self._since_backward_n += 1
+        else:
+            rec.eval_samples.append((self._eval_pass_no, sample))
+            self._eval_left -= 1
+        rec.keep_bounded()
+        if self._in_loss:
+            return  # a loss module's own call: its module hook counted it
+        rec.losses[name] = rec.losses.get(name, 0) + 1
+        if training and isinstance(out, torch.Tensor) and out.numel() == 1:
+            o = out.detach()
+            self._step_loss = o if self._step_loss is None else self._step_loss + o
+        if (name in REGRESSION_LOSSES or name in BINARY_LOSSES) and inp.shape != tgt.shape \
+                and len(rec.broadcast_calls) < 20:
+            rec.broadcast_calls.append(LossCall(name, tuple(inp.shape), tuple(tgt.shape), rec.steps, training))
+
+    def _on_backward(self, tensor: Any) -> None:
+        if isinstance(tensor, (list, tuple)):
+            tensor = tensor[0] if len(tensor) == 1 else None
+        if not self._train_window or self._in_step:
+            return
+        self._win_backwards += 1
+        if isinstance(tensor, torch.Tensor) and tensor.numel() == 1 and self._since_backward_n:
+            total = self._since_backward
+            if total and math.isfinite(total):
+                self._win_ratios.append(float(tensor.detach()) / total)
+        self._since_backward, self._since_backward_n = 0.0, 0
+
+    def _close_step_window(self, opt: _Opt) -> None:
+        self.record.windows.append(StepWindow(opt.seen.name, opt.seen.name in _ADAPTIVE, self._win_backwards,
+                                              self._win_ratios, self._win_summed))
+        self._win_backwards, self._win_ratios, self._win_summed = 0, [], False
+        self._since_backward, self._since_backward_n = 0.0, 0
+        self._train_window = False
+        self._window.leave()
 
     # ---- optimizer hooks --------------------------------------------------------------
     def _opt_for(self, optimizer: torch.optim.Optimizer) -> _Opt:
@@ -217,6 +318,7 @@ class LoopObserver:
     def _pre_step(self, optimizer: torch.optim.Optimizer, args: tuple, kwargs: dict) -> None:
         if self.only_optimizer is not None and optimizer is not self.only_optimizer:
             return
+        self._in_step = True
         opt = self._opt_for(optimizer)
         seen = opt.seen
         root = opt.root
@@ -275,12 +377,17 @@ class LoopObserver:
     def _post_step(self, optimizer: torch.optim.Optimizer, args: tuple, kwargs: dict) -> None:
         if self.only_optimizer is not None and optimizer is not self.only_optimizer:
             return
+        self._in_step = False
         opt = self._opts.get(id(optimizer))
         if opt is None:
             return
         seen = opt.seen
         seen.steps += 1
         self.record.steps += 1
+        if self._train_window:
+            self._close_step_window(opt)
+        nxt = self.record.steps
+        self._want_window = nxt < 3 or nxt % self.sample_every == 0
         grad = self._first_grad(optimizer)
         opt.grad, opt.version = grad, (grad._version if grad is not None else 0)
         opt.forwards = 0
@@ -300,6 +407,9 @@ class LoopObserver:
 
     # ---- judging and reporting ------------------------------------------------------------
     def _judge(self) -> None:
+        for root in self._roots.values():
+            if root.last_leaf is not None:
+                root.seen.last_layer = type(root.last_leaf).__name__
         for check in self.checks:
             for f in check.run(self.record):
                 self._keep(f)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from danfang.loop.loss_sample import LossSample
+
 
 @dataclass
 class ModelSeen:
@@ -21,6 +23,7 @@ class ModelSeen:
     nograd_train_mode: int = 0      # no-grad forwards in train mode with dropout/BN active
     nograd_train_mode_passes: int = 0  # of those, passes that also computed a loss or held >= 2 forwards
     stepped: bool = False           # an optimizer held (some of) its parameters
+    last_layer: str | None = None   # the last leaf module its training forward ran
     unheld_with_grad: list[str] = field(default_factory=list)  # params with a grad that no optimizer holds
 
 
@@ -29,6 +32,15 @@ class OptimizerSeen:
     name: str
     params: int
     steps: int = 0
+    samples: list[LossSample] = field(default_factory=list)       # training loss calls (sampled steps)
+    eval_samples: list[tuple[int, LossSample]] = field(default_factory=list)  # (evaluation pass, call)
+    windows: list[StepWindow] = field(default_factory=list)
+
+    def keep_bounded(self, limit: int = 300) -> None:
+        """Keep the first samples and the latest ones, so memory stays bounded on long runs."""
+        for items in (self.samples, self.eval_samples, self.windows):
+            if len(items) > limit:
+                del items[16:len(items) - limit + 100]
     model: str | None = None              # the root module whose parameters it holds
     steps_in_eval_mode: int = 0           # steps after a training forward of the model in eval mode
     steps_with_no_grad: int = 0           # steps where none of its parameters had a gradient
@@ -53,9 +65,30 @@ class LossCall:
 
 
 @dataclass
+class StepWindow:
+    """One sampled optimizer step: how many ``backward()`` calls fed it (outside
+    ``step(closure)``) and what each backward'd tensor was against the losses summed before it."""
+
+    optimizer: str
+    adaptive: bool          # Adam-like: invariant to the scale of the gradient
+    backwards: int
+    ratios: list[float]     # backward'd value / sum of the loss values since the previous backward
+    summed_losses: bool     # some loss in the window used reduction="sum"
+
+
+@dataclass
 class LoopRecord:
     models: dict[int, ModelSeen] = field(default_factory=dict)
     optimizers: dict[int, OptimizerSeen] = field(default_factory=dict)
     losses: dict[str, int] = field(default_factory=dict)     # loss kind -> calls
     broadcast_calls: list[LossCall] = field(default_factory=list)
     steps: int = 0
+    samples: list[LossSample] = field(default_factory=list)       # training loss calls (sampled steps)
+    eval_samples: list[tuple[int, LossSample]] = field(default_factory=list)  # (evaluation pass, call)
+    windows: list[StepWindow] = field(default_factory=list)
+
+    def keep_bounded(self, limit: int = 300) -> None:
+        """Keep the first samples and the latest ones, so memory stays bounded on long runs."""
+        for items in (self.samples, self.eval_samples, self.windows):
+            if len(items) > limit:
+                del items[16:len(items) - limit + 100]

@@ -50,7 +50,8 @@ def attribute_symptoms(findings: list[Finding]) -> list[Finding]:
     """Point training-phase symptoms at a loop bug that explains them. A missing
     ``zero_grad()`` shows downstream as exploding gradients and big updates, whose own fixes
     (lower the LR) lead away from the cause; with a loop error found, the symptoms say so."""
-    causes = [f.code for f in findings if f.phase == "loop" and f.severity == "error"]
+    causes = [f.code for f in findings if f.phase == "loop" and f.severity == "error"] + \
+        [f.code for f in findings if f.phase == "loop" and f.severity == "warning"]
     if not causes:
         return findings
     cause = causes[0]
@@ -102,6 +103,11 @@ def watch_script(script: str | Path, args: list[str], out: str | Path, *, cadenc
     if notes:
         summary["notes"] = notes
     verdict, reason = loss_verdict(summary.get("loss_curve") or [])
+    problems = sorted({f.code for f in findings if f.severity in ("error", "warning")})
+    if verdict == "healthy" and problems:
+        verdict = "inconclusive"
+        reason = reason.replace(", and the loop checks found nothing wrong", "") + \
+            f" But the checks found problems ({', '.join(problems)}): a falling loss does not make the run healthy."
     if status != 0:
         reason = f"The script exited with status {status}. " + reason
     _write(out, path, args, status, verdict, reason, findings, summary)
