@@ -194,47 +194,53 @@ class AccuracyMeter:
         return float(self.correct.item()) / count if count else None
 
 
-def constant_baseline(task: str, loss_fn: Callable, out: Any, y: torch.Tensor) -> tuple[float | None, float | None]:
-    """``(loss, accuracy)`` of the best constant prediction shaped like ``out`` for targets
-    ``y``: class log-frequencies for classification, the base rates' logits for binary and
-    multi-label, the target mean for regression and reconstruction. ``(None, None)`` for
-    ``other`` objectives or when the loss cannot be called on a constant."""
+def constant_prediction(task: str, loss_fn: Callable, out: Any, y: torch.Tensor
+                        ) -> tuple[torch.Tensor | None, float | None]:
+    """The best constant prediction shaped like ``out`` for targets ``y``, and its accuracy:
+    class log-frequencies for classification, the base rates' logits (their probabilities
+    for ``BCELoss``) for binary and multi-label, the target mean for regression and
+    reconstruction. ``(None, None)`` for ``other`` objectives or shapes that do not line up."""
     if task == "other" or not isinstance(out, torch.Tensor) or not isinstance(y, torch.Tensor):
         return None, None
     out = out.detach().float()
-    acc: float | None = None
     with torch.no_grad():
-        try:
-            if task == "classification" and not y.is_floating_point():
-                axis = class_axis(out, y)
-                if axis is None:
-                    return None, None
-                c = out.shape[axis]
-                skip = ignore_index(loss_fn)
-                labels = y[y != skip] if skip is not None else y.flatten()
-                labels = labels[(labels >= 0) & (labels < c)].long()
-                if not labels.numel():
-                    return None, None
-                freq = torch.bincount(labels, minlength=c)[:c].float() / labels.numel()
-                shape = [1] * out.ndim
-                shape[axis] = c
-                const = torch.log(freq.clamp_min(1e-8)).view(shape).expand_as(out).contiguous()
-                acc = float(freq.max())
-            elif task in ("binary", "multilabel"):
-                target = y.float().reshape(len(y), -1)
-                rate = target.mean(0).clamp(1e-6, 1 - 1e-6)
-                probs = isinstance(loss_fn, torch.nn.BCELoss)
-                fill = rate if probs else torch.log(rate / (1 - rate))
-                const = fill.expand_as(target).reshape(out.shape) if target.numel() == out.numel() else None
-                if const is None:
-                    return None, None
-                acc = float(torch.maximum(rate, 1 - rate).mean())
-            else:
-                target = y.float()
-                mean = target.mean(0, keepdim=True).expand_as(target)
-                const = mean.reshape(out.shape) if mean.numel() == out.numel() else \
-                    torch.full_like(out, float(target.mean()))
-            value = float(loss_fn(const.to(out.dtype), y))
-        except Exception:  # a custom loss that wants more than (output, target)
+        if task == "classification" and not y.is_floating_point():
+            axis = class_axis(out, y)
+            if axis is None:
+                return None, None
+            c = out.shape[axis]
+            skip = ignore_index(loss_fn)
+            labels = y[y != skip] if skip is not None else y.flatten()
+            labels = labels[(labels >= 0) & (labels < c)].long()
+            if not labels.numel():
+                return None, None
+            freq = torch.bincount(labels, minlength=c)[:c].float() / labels.numel()
+            shape = [1] * out.ndim
+            shape[axis] = c
+            const = torch.log(freq.clamp_min(1e-8)).view(shape).expand_as(out).contiguous()
+            return const.to(out.dtype), float(freq.max())
+        if task in ("binary", "multilabel"):
+            target = y.float().reshape(len(y), -1)
+            if target.numel() != out.numel():
+                return None, None
+            rate = target.mean(0).clamp(1e-6, 1 - 1e-6)
+            fill = rate if isinstance(loss_fn, torch.nn.BCELoss) else torch.log(rate / (1 - rate))
+            return fill.expand_as(target).reshape(out.shape).contiguous(), float(torch.maximum(rate, 1 - rate).mean())
+        target = y.float()
+        mean = target.mean(0, keepdim=True).expand_as(target)
+        const = mean.reshape(out.shape) if mean.numel() == out.numel() else torch.full_like(out, float(target.mean()))
+        return const.contiguous(), None
+
+
+def constant_baseline(task: str, loss_fn: Callable, out: Any, y: torch.Tensor) -> tuple[float | None, float | None]:
+    """``(loss, accuracy)`` of :func:`constant_prediction` for targets ``y``. ``(None, None)``
+    for ``other`` objectives or when the loss cannot be called on a constant."""
+    try:
+        const, acc = constant_prediction(task, loss_fn, out, y)
+        if const is None:
             return None, None
+        with torch.no_grad():
+            value = float(loss_fn(const.to(out.dtype), y))
+    except Exception:  # a custom loss that wants more than (output, target)
+        return None, None
     return (value if math.isfinite(value) else None), acc

@@ -103,3 +103,29 @@ def test_a_slow_but_still_falling_fit_is_inconclusive_not_an_error():
     findings = run(CannotOverfitBatch, segmenter, (x, y))
     assert [(f.code, f.severity) for f in findings] == [("cannot_overfit_batch", "info")]
     assert "slow, not stuck" in findings[0].message and findings[0].evidence["recent_drop"] > 0.1
+
+
+def test_fit_shares_stay_between_0_and_100_percent_whatever_the_references():
+    from danfang.checks.preflight._fit import FitResult
+
+    fell = [2.35, 1.2, 0.4, 0.05, 0.009]
+    # a baseline the constant could not be scored on (near 0) once printed "903121009469 % left"
+    assert FitResult(fell, baseline=1e-14, floor=0.0).residual() == 0.009 / 2.35
+    # a floor estimated above what the fit reached: no negative share, no division by ~0
+    high_floor = FitResult(fell, baseline=2.3, floor=0.5)
+    assert high_floor.residual() == 0.0 and 0.0 <= high_floor.recent_drop() <= 1.0
+    assert FitResult([2.0, 2.0, 2.0, 2.0], baseline=2.0, floor=2.0).residual() == 0.0
+    rose = FitResult([1.0, 1.5, 3.0, 9.0], baseline=1.0, floor=0.0)
+    assert rose.residual() == 1.0 and rose.recent_drop() == 0.0
+
+
+def test_cannot_overfit_batch_message_is_sane_when_the_baseline_is_near_zero(monkeypatch):
+    from danfang.checks.preflight import _fit
+
+    monkeypatch.setattr(_fit, "baseline_loss", lambda ctx, out, y: 1e-14)
+    x, y = regression()
+    findings = run(CannotOverfitBatch, SigmoidRegressor(), (x, 3 * y))
+    assert codes(findings) == ["cannot_overfit_batch"]
+    assert 0.1 < findings[0].evidence["residual"] <= 1.0
+    import re
+    assert all(float(p) <= 100 for p in re.findall(r"([\d.]+)%", findings[0].message))

@@ -87,3 +87,60 @@ def test_vae_with_its_own_loss_is_not_called_unable_to_overfit():
     found = preflight(VAE(), (x, x), vae_loss, task="reconstruction")
     assert not _codes(found, "error") & {"cannot_overfit_batch", "input_independent"}
     assert {"cannot_overfit_batch", "input_independent"} <= _codes(found, "info")
+
+
+def _digit_like_images(n=256, d=64, seed=0):
+    """Pixels in [0, 1] whose per-pixel mean runs from ~0 (borders) to ~0.75 (strokes), as
+    8x8 digits do: far from the 0.5 a sigmoid output starts at."""
+    g = torch.Generator().manual_seed(seed)
+    level = torch.linspace(0, 1, d) ** 2 * 0.75
+    return (torch.rand(n, d, generator=g) < level).float() * torch.rand(n, d, generator=g).add(0.5).clamp(max=1)
+
+
+def _sigmoid_autoencoder(d=64, final_gain=1.0, functional=False):
+    torch.manual_seed(0)
+    layers = [nn.Linear(d, 16), nn.ReLU(), nn.Linear(16, d)]
+    with torch.no_grad():
+        layers[-1].weight.mul_(final_gain)
+    if functional:
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.body = nn.Sequential(*layers)
+
+            def forward(self, x):
+                return torch.sigmoid(self.body(x)).view(len(x), -1)
+        return Net()
+    return nn.Sequential(*layers, nn.Sigmoid())
+
+
+def test_sigmoid_autoencoder_at_init_is_calm_and_a_saturated_one_is_off():
+    x = _digit_like_images()
+    for functional in (False, True):
+        for loss in (nn.MSELoss(), nn.BCELoss()):
+            healthy = preflight(_sigmoid_autoencoder(functional=functional), (x, x), loss, task="reconstruction")
+            assert "init_loss_off" not in _codes(healthy, "warning"), (functional, loss)
+    for loss in (nn.BCELoss(), nn.MSELoss()):
+        loud = preflight(_sigmoid_autoencoder(final_gain=200.0), (x, x), loss, task="reconstruction")
+        found = [f for f in loud if f.code == "init_loss_off" and f.severity == "warning"]
+        assert found, f"saturated sigmoid outputs (final weights x200) must fire with {loss}"
+    f = found[0]
+    assert f.evidence["output_activation"] == "sigmoid" and "logit(target mean)" in f.fix
+    mean = x.mean(0).clamp(1e-3, 1 - 1e-3)
+    assert torch.allclose(torch.tensor(f.evidence["suggested_bias"]), torch.log(mean / (1 - mean)), atol=1e-4)
+    assert "to the target mean [" not in f.fix  # never the mean itself as a pre-sigmoid bias
+
+
+def test_binary_logits_far_off_at_init_get_a_log_odds_bias():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(256, 8, generator=g)
+    y = (torch.rand(256, 1, generator=g) < 0.1).float()
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 1))
+    with torch.no_grad():
+        model[-1].bias.fill_(6.0)  # starts confident that every sample is positive
+    found = [f for f in preflight(model, (x, y), nn.BCEWithLogitsLoss(), task="binary") if f.code == "init_loss_off"]
+    assert found and found[0].severity == "warning" and "logit(target mean)" in found[0].fix
+    assert found[0].evidence["suggested_bias"][0] < -1.5  # log(0.1 / 0.9) = -2.2
+    calm = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 1))
+    assert "init_loss_off" not in _codes(preflight(calm, (x, y), nn.BCEWithLogitsLoss(), task="binary"))

@@ -20,6 +20,7 @@ import torch
 
 from danfang.checks.preflight._batch import Output, loss_of, run_model, stratified_indices, take, zeroed
 from danfang.checks.preflight._context import PreflightContext
+from danfang.task import constant_prediction
 
 #: Few enough samples that any sane model memorises them quickly; enough to hold several
 #: classes (Karpathy uses "as few as two"; 16 keeps BatchNorm statistics meaningful).
@@ -51,19 +52,37 @@ class FitResult:
     def diverged(self) -> bool:
         return not math.isfinite(self.final)
 
+    def reached_floor(self) -> float:
+        """The floor, or the lowest loss reached when that is lower (a floor estimated too high,
+        e.g. from a wrong class count, must not turn shares negative or infinite)."""
+        seen = [v for v in self.losses if math.isfinite(v)]
+        return min([self.floor, *seen])
+
     def recent_drop(self) -> float:
-        """Share of the loss above the floor removed over the last quarter of the steps:
-        about 0 for a fit that is stuck, 0.2-0.3 for one that is slow but still learning."""
-        start = self.losses[len(self.losses) * 3 // 4]
-        return (start - self.final) / max(start - self.floor, 1e-12)
+        """Share of the loss above the floor removed over the last quarter of the steps, in
+        [0, 1]: about 0 for a fit that is stuck, 0.2-0.3 for one that is slow but still learning."""
+        return _share(self.losses[len(self.losses) * 3 // 4] - self.final,
+                      self.losses[len(self.losses) * 3 // 4] - self.reached_floor())
 
     def residual(self, loss: float | None = None) -> float:
-        """How much of the baseline loss is left: 0 = at the floor, 1 = no better than a constant."""
+        """How much of the baseline loss is left, in [0, 1]: 0 = at the floor, 1 = no better
+        than a constant (or worse)."""
         loss = self.final if loss is None else loss
         # against the larger of the constant prediction's loss and the first loss: a baseline
         # near the floor (a loss the constant cannot be scored on) once printed "9e11 % left"
         start = max(self.baseline, self.losses[0] if self.losses else self.baseline)
-        return (loss - self.floor) / max(start - self.floor, 1e-12)
+        floor = self.reached_floor()
+        return _share(loss - floor, start - floor)
+
+
+def _share(part: float, whole: float) -> float:
+    """``part / whole`` kept in [0, 1]; 0 when there is (almost) nothing to share: a gap of
+    float noise between a loss and its floor says "at the floor", not "1e11 % left"."""
+    if not (math.isfinite(part) and math.isfinite(whole)):
+        return 1.0 if math.isnan(part) or part > 0 else 0.0
+    if whole <= 1e-9 * max(1.0, abs(part)):
+        return 0.0 if part <= 1e-9 else 1.0
+    return min(1.0, max(0.0, part / whole))
 
 
 def overfit_batch(ctx: PreflightContext, zero_inputs: bool = False, steps: int = STEPS) -> FitResult:
@@ -95,7 +114,7 @@ def _fit(ctx: PreflightContext, zero_inputs: bool, steps: int) -> FitResult:
         losses.append(float(loss.detach()))
         if not loss.requires_grad:  # nothing can train; no_gradient says why
             return FitResult(losses, base, floor, untrainable=True)
-        if not math.isfinite(losses[-1]) or losses[-1] - floor <= DONE * (base - floor):
+        if not math.isfinite(losses[-1]) or losses[-1] - floor <= DONE * (max(base, losses[0]) - floor):
             break
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -104,21 +123,18 @@ def _fit(ctx: PreflightContext, zero_inputs: bool, steps: int) -> FitResult:
 
 
 def baseline_loss(ctx: PreflightContext, output: Output, y: torch.Tensor) -> float:
-    """The loss of the best constant prediction shaped like the output: class log-frequencies
-    for classification, the target mean for regression."""
+    """The loss of the best constant prediction shaped like the output (``task.constant_prediction``:
+    class log-frequencies, ignored positions skipped; base-rate logits; the target mean),
+    through the user's own loss."""
     out = output.tensor.detach()
+    const, _ = constant_prediction(ctx.task, ctx.loss_fn, out, y)
+    if const is None:  # shapes the task model does not read: the mean of the targets
+        target = y.float()
+        mean = target.mean(0, keepdim=True).expand_as(target)
+        const = mean.reshape(out.shape) if mean.numel() == out.numel() else \
+            torch.full_like(out, float(target.mean()))
     with torch.no_grad():
-        if ctx.classification and out.ndim >= 2 and not y.is_floating_point():
-            c = out.shape[1]
-            freq = torch.bincount(y.flatten().long(), minlength=c)[:c].float() / y.numel()
-            shape = [1, c] + [1] * (out.ndim - 2)
-            const = torch.log(freq.clamp_min(1e-8)).view(shape).expand_as(out).to(out.dtype)
-        else:
-            target = y.float()
-            mean = target.mean(0, keepdim=True).expand_as(target)
-            const = mean.reshape(out.shape) if mean.numel() == out.numel() else \
-                torch.full_like(out, float(target.mean()))
-        return float(loss_of(ctx, output, y, const))
+        return float(loss_of(ctx, output, y, const.to(out.dtype)))
 
 
 def loss_floor(ctx: PreflightContext) -> float:

@@ -87,8 +87,8 @@ class CannotOverfitBatch(Check):
             "error",
             f"The model cannot overfit one fixed batch of {SAMPLES} samples: after {len(fit.losses)} "
             f"Adam steps the loss went from {fit.losses[0]:.4g} to {fit.final:.4g}, still "
-            f"{residual:.0%} of the way from the floor ({fit.floor:.3g}) to the loss of a constant "
-            f"prediction ({fit.baseline:.4g}).",
+            f"{residual:.0%} of the way from the floor ({fit.reached_floor():.3g}) to the loss it "
+            f"started from ({max(fit.baseline, fit.losses[0]):.4g}; a constant prediction: {fit.baseline:.4g}).",
             "Check that loss_fn(model(x), y) compares what you think (output shape, label order, "
             "dtypes); that every layer gets gradient (see no_gradient) and the output is raw "
             "logits (see double_softmax); then add capacity or remove a bottleneck.",
