@@ -272,6 +272,9 @@ class LoopObserver:
         if not self._train_window or self._in_step:
             return
         self._win_backwards += 1
+        if isinstance(tensor, torch.Tensor) and tensor.numel() == 1 and self._step_loss is None \
+                and not self._since_backward_n:
+            self._step_loss = tensor.detach()  # a loss written by hand: its backward is the curve point
         if isinstance(tensor, torch.Tensor) and tensor.numel() == 1 and self._since_backward_n:
             total = self._since_backward
             if total and math.isfinite(total):
