@@ -1,82 +1,35 @@
-"""Hyperparameter search with Optuna: random/TPE sampling, median pruning on the
-per-epoch validation metric, SQLite storage by default and a PostgreSQL URL for many workers.
+"""Hyperparameter search with Optuna: TPE sampling, median pruning on the per-epoch validation
+metric, SQLite storage by default and a PostgreSQL URL for many workers or machines.
 
-The search space is the job's own ``search_space(trial) -> dict`` of settings overrides
-(and ``recipe``) when it defines one; otherwise a coarse-to-fine default over the recipe, its
-learning rate (log scale, x0.1..x10 around the recipe's own), weight decay and label smoothing.
+``tune(job, trials=N)`` runs worker processes that pull trials from one shared study until it
+holds ``N`` finished (COMPLETE or PRUNED) trials; a rerun with the same storage resumes. A
+worker that dies is restarted and its trial is failed and retried (heartbeats, Optuna's retry
+callback); a trial the job itself makes fail is reported, not retried. See docs/tune.md.
 """
 
 from __future__ import annotations
 
-import math
-import multiprocessing as mp
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from danfang.engine.callback import Callback
-from danfang.engine.state import State
-from danfang.engine.trainer import Trainer
-from danfang.errors import UsageError
-from danfang.job import Job, load_job
-from danfang.recipes import RECIPES
+from danfang.errors import DanfangError, UsageError
+from danfang.job import load_job
+from danfang.tools.tune_ledger import Ledger, ledger
+from danfang.tools.tune_objective import default_space, make_pruner, make_sampler
+from danfang.tools.tune_storage import (adopt_silent_trials, fail_stale_trials, open_storage, optuna_module,
+                                        postgres_driver_url, shown_url)
+from danfang.tools.tune_supervisor import Death, Supervisor
+from danfang.tools.tune_worker import WorkerSpec
+
+__all__ = ["TuneIncomplete", "TuneResult", "default_space", "postgres_driver_url", "tune"]
 
 
-def _optuna():
-    try:
-        import optuna
-    except ImportError as exc:  # pragma: no cover - optuna is a dependency
-        raise UsageError("danfang tune needs Optuna: pip install optuna") from exc
-    return optuna
+class TuneIncomplete(DanfangError):
+    """The requested trials could not all be finished (failed trials, workers that kept dying).
+    Not bad input, so the exit code is 1."""
 
-
-def postgres_driver_url(url: str) -> str:
-    """Name the driver in a ``postgresql://`` URL: SQLAlchemy 2.1 means psycopg 3 by default;
-    with only psycopg2 installed (``danfang[postgres]``) the URL must say ``+psycopg2``."""
-    scheme, sep, rest = url.partition("://")
-    if scheme not in ("postgresql", "postgres") or not sep:
-        return url
-    for module, driver in (("psycopg", "psycopg"), ("psycopg2", "psycopg2")):
-        try:
-            __import__(module)
-        except ImportError:
-            continue
-        return f"postgresql+{driver}://{rest}"
-    raise UsageError("a PostgreSQL storage needs a driver: pip install 'danfang[postgres]' (psycopg2).")
-
-
-def default_space(trial: Any, job: Job) -> dict[str, Any]:
-    """Recipe, LR (log, around the recipe's own), weight decay (log) and label smoothing."""
-    if job.optimizer_fn is not None:
-        return {"batch_size": trial.suggest_categorical("batch_size", [32, 64, 128, 256])}
-    recipe = trial.suggest_categorical("recipe", ["one-cycle", "sgd-cosine", "adamw"])
-    base = RECIPES[recipe].lr
-    params: dict[str, Any] = {
-        "recipe": recipe,
-        "lr": base * 10 ** trial.suggest_float("lr_log10_factor", -1.0, 1.0),
-        "weight_decay": trial.suggest_float("weight_decay", 1e-5, 1e-1, log=True),
-    }
-    if job.task == "classification":
-        params["label_smoothing"] = trial.suggest_float("label_smoothing", 0.0, 0.2)
-    return params
-
-
-class _ReportToTrial(Callback):
-    """Reports the monitored metric each epoch and stops pruned trials."""
-
-    def __init__(self, trial: Any, monitor: str) -> None:
-        self.trial, self.monitor = trial, monitor
-        self.pruned = False
-
-    def epoch_end(self, state: State) -> None:
-        value = state.metrics.get(self.monitor)
-        if value is None or not math.isfinite(value):
-            return
-        self.trial.report(value, state.epoch)
-        if self.trial.should_prune():
-            self.pruned = True
-            state.stop_training = True
-            state.stop_reason = "pruned by the tuner"
+    exit_code = 1
 
 
 @dataclass
@@ -89,74 +42,119 @@ class TuneResult:
     best_settings: dict[str, Any]       # what the best trial trained with (recipe, lr, ...)
     n_complete: int
     n_pruned: int
+    target: int = 0                     # finished trials requested (--trials)
+    n_failed: int = 0                   # trials of this call that failed and were not run again
+    n_retried: int = 0                  # trials of this call that re-ran a trial whose worker died
+    retried_after: list[str] = field(default_factory=list)   # "trial 3: killed by SIGKILL", ...
+    problems: list[str] = field(default_factory=list)        # why trials are missing; [] when done
+    bad_input: bool = False             # every failure was the job breaking danfang's contract
+
+    @property
+    def finished(self) -> bool:
+        return self.n_complete + self.n_pruned >= self.target
+
+    @property
+    def shown_storage(self) -> str:
+        return shown_url(self.storage)
+
+    def raise_if_incomplete(self) -> None:
+        """Raise :class:`TuneIncomplete` (exit 1), or the bad input (exit 2), naming what happened."""
+        if self.finished:
+            return
+        done = self.n_complete + self.n_pruned
+        text = f"study {self.study_name}: {done} of {self.target} trials finished. " + " ".join(self.problems)
+        raise (UsageError(text) if self.bad_input else TuneIncomplete(text))
 
 
-def _objective(job: Job, out: Path, epochs: int | None):
-    optuna = _optuna()
-    monitor = job.settings["monitor"]
+def _check_options(trials: int, workers: int, epochs: int | None, heartbeat_interval: int,
+                   grace_period: int, max_retry: int) -> None:
+    def positive(name: str, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise UsageError(f"{name} must be a positive integer, got {value!r}.")
 
-    def objective(trial: Any) -> float:
-        space = getattr(job.module, "search_space", None)
-        params = dict(space(trial)) if space is not None else default_space(trial, job)
-        trial.set_user_attr("settings", {k: v for k, v in params.items()})
-        recipe = params.pop("recipe", None)
-        reporter = _ReportToTrial(trial, monitor)
-        trainer = Trainer(job, out / "trials" / f"{trial.number:04d}", recipe=recipe, epochs=epochs,
-                          callbacks=[reporter], checkpoint=False, settings=params, evaluate_test=False)
-        result = trainer.fit()
-        if reporter.pruned:
-            raise optuna.TrialPruned()
-        best = result.best
-        if best is None or best.get(monitor) is None:
-            return math.inf if monitor == "val_loss" else 0.0
-        return float(best[monitor])
-
-    return objective
+    positive("--trials", trials)
+    positive("--workers", workers)
+    positive("--heartbeat", heartbeat_interval)
+    positive("--grace", grace_period)
+    if epochs is not None:
+        positive("--epochs", epochs)
+    if grace_period <= heartbeat_interval:
+        raise UsageError(f"--grace ({grace_period} s) must be longer than --heartbeat ({heartbeat_interval} s), "
+                         "or live trials would be declared dead; pass e.g. --grace "
+                         f"{3 * heartbeat_interval}.")
+    if isinstance(max_retry, bool) or not isinstance(max_retry, int) or max_retry < 0:
+        raise UsageError(f"--max-retry must be an integer >= 0, got {max_retry!r}.")
 
 
-def _worker(job_path: str, storage: str, study_name: str, n_trials: int, out: str, epochs: int | None) -> None:
-    optuna = _optuna()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    job = load_job(job_path)
-    study = optuna.load_study(study_name=study_name, storage=storage)
-    study.optimize(_objective(job, Path(out), epochs), n_trials=n_trials)
+def _describe_failures(state: Ledger, deaths: list[Death], gave_up: bool) -> tuple[list[str], bool]:
+    how = {d.trial_number: d.how for d in deaths if d.trial_number is not None}
+    lines, bad = [], []
+    for t in state.failed:
+        chain = [*t.system_attrs.get("retry_history", []), t.number]
+        if "error" in t.user_attrs:
+            lines.append(f"Trial {t.number} failed: {t.user_attrs['error']}.")
+            bad.append(bool(t.user_attrs.get("bad_input")))
+        else:
+            deaths_of = [how.get(n, "its worker stopped sending heartbeats") for n in chain]
+            tries = f" (tried {len(chain)} times: trials {', '.join(map(str, chain))})" if len(chain) > 1 else ""
+            lines.append(f"Trial {t.number}{tries} never finished: its worker died each time: "
+                         f"{'; '.join(deaths_of)}.")
+            bad.append(False)
+    if state.hopeless:
+        lines.append(f"Stopped asking for trials: the first {len(state.failed)} trials of this run all failed; "
+                     "fix the job and rerun the same command.")
+    if gave_up:
+        codes = ", ".join(d.how for d in deaths)
+        lines.append(f"Gave up after {len(deaths)} worker deaths ({codes}).")
+        bad.append(False)
+    if not lines:
+        lines.append("Trials are still RUNNING in other processes; rerun the same command to wait for them.")
+    own_finished = any(t.number >= state.first_number for t in state.finished)
+    return lines, bool(bad) and all(bad) and not own_finished
 
 
 def tune(job_path: str | Path, *, trials: int, out: str | Path, storage: str | None = None,
-         study_name: str | None = None, workers: int = 1, epochs: int | None = None,
-         seed: int = 0) -> TuneResult:
-    """Run ``trials`` trials (spread over ``workers`` processes) into a shared Optuna study."""
-    optuna = _optuna()
-    if trials < 1 or workers < 1:
-        raise UsageError(f"--trials and --workers must be >= 1, got {trials} and {workers}.")
+         study_name: str | None = None, workers: int = 1, epochs: int | None = None, seed: int = 0,
+         heartbeat_interval: int = 10, grace_period: int = 30, max_retry: int = 3) -> TuneResult:
+    """Run worker processes until the study holds ``trials`` finished trials.
+
+    Heartbeats every ``heartbeat_interval`` s; a trial silent for ``grace_period`` s (or whose
+    worker this call saw die) is failed and retried with the same parameters, at most
+    ``max_retry`` times. Returns a :class:`TuneResult`; ``result.raise_if_incomplete()`` turns
+    missing trials into :class:`TuneIncomplete` (exit 1).
+    """
+    optuna = optuna_module()
+    _check_options(trials, workers, epochs, heartbeat_interval, grace_period, max_retry)
     job = load_job(job_path)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    storage = storage or f"sqlite:///{(out / 'tune.db').resolve()}"
-    storage = postgres_driver_url(storage)
+    url = postgres_driver_url(storage or f"sqlite:///{(out / 'tune.db').resolve()}")
     study_name = study_name or f"{job.name}-tune"
     direction = "maximize" if job.settings["monitor"] == "val_acc" else "minimize"
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(study_name=study_name, storage=storage, direction=direction,
-                                load_if_exists=True, sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=5),
-                                pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1))
-    if workers == 1:
-        study.optimize(_objective(job, out, epochs), n_trials=trials)
-    else:
-        shares = [trials // workers + (1 if i < trials % workers else 0) for i in range(workers)]
-        ctx = mp.get_context("spawn")
-        procs = [ctx.Process(target=_worker, args=(str(job_path), storage, study_name, n, str(out), epochs))
-                 for n in shares if n]
-        for p in procs:
-            p.start()
-        for p in procs:
-            p.join()
-        if any(p.exitcode != 0 for p in procs):
-            raise UsageError(f"a tuning worker failed (exit codes {[p.exitcode for p in procs]}).")
-        study = optuna.load_study(study_name=study_name, storage=storage)
-    states = [t.state for t in study.trials]
-    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    return TuneResult(study_name, storage, job.settings["monitor"], study.best_value if complete else None,
-                      study.best_params if complete else {},
-                      study.best_trial.user_attrs.get("settings", {}) if complete else {}, len(complete),
-                      sum(s == optuna.trial.TrialState.PRUNED for s in states))
+    rdb = open_storage(url, heartbeat_interval=heartbeat_interval, grace_period=grace_period,
+                       max_retry=max_retry)
+    study = optuna.create_study(study_name=study_name, storage=rdb, direction=direction, load_if_exists=True,
+                                sampler=make_sampler(seed), pruner=make_pruner())
+    fail_stale_trials(study)
+    adopt_silent_trials(rdb, rdb.get_study_id_from_name(study_name))
+    first_number = len(study.get_trials(deepcopy=False))
+    spec = WorkerSpec(str(job_path), url, study_name, trials, first_number, str(out), epochs, seed,
+                      heartbeat_interval, grace_period, max_retry)
+    supervisor = Supervisor(spec, study, rdb, workers=workers, max_restarts=trials * max(1, max_retry))
+    supervisor.run()
+
+    state = ledger(study, trials, first_number)
+    complete = [t for t in state.finished if t.state == optuna.trial.TrialState.COMPLETE]
+    best = study.best_trial if complete else None
+    problems, bad_input = ([], False) if state.done else _describe_failures(state, supervisor.deaths,
+                                                                            supervisor.gave_up)
+    how = {d.trial_number: d.how for d in supervisor.deaths}
+    retried_after = [f"trial {t.system_attrs['retry_history'][-1]}: "
+                     f"{how.get(t.system_attrs['retry_history'][-1], 'its heartbeat stopped')}"
+                     for t in state.retries]
+    return TuneResult(study_name, url, job.settings["monitor"], best.value if best else None,
+                      best.params if best else {}, best.user_attrs.get("settings", {}) if best else {},
+                      len(complete), len(state.finished) - len(complete), target=trials,
+                      n_failed=len(state.failed), n_retried=len(state.retries), retried_after=retried_after,
+                      problems=problems, bad_input=bad_input)
