@@ -57,7 +57,7 @@ BREACHES = {
     "unknown_setting": (_job("    return (torch.randn(10, 8), torch.zeros(10).long()), (torch.randn(4, 8), torch.zeros(4).long())",
                              "settings = {'batchsize': 32}"), "settings", "did you mean 'batch_size'"),
     "bad_setting_value": (_job("    return (torch.randn(10, 8), torch.zeros(10).long()), (torch.randn(4, 8), torch.zeros(4).long())",
-                               "settings = {'epochs': 0}"), "settings", "must be a positive integer"),
+                               "settings = {'epochs': 0}"), "settings", "epochs must be an integer >= 1"),
 }
 
 

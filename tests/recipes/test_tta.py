@@ -88,7 +88,7 @@ def test_flip_tta_on_non_image_inputs_is_a_clear_error(write_job, tmp_path, heal
 
 def test_unknown_tta_is_a_clear_error(write_job, tmp_path):
     bad = write_job(IMAGE_JOB.replace('"seed": 0}', '"seed": 0, "tta": "hflip"}'), name="bad.py")
-    with pytest.raises(JobError, match=r"settings\['tta'\] must be None or one of \('flip',\), got 'hflip'"):
+    with pytest.raises(JobError, match=r"settings\['tta'\] = 'hflip' is not valid.*tta must be one of 'flip'"):
         load_job(bad)
     with pytest.raises(UsageError, match="tta"):
         Trainer(load_job(write_job(IMAGE_JOB)), tmp_path / "run", settings={"tta": "rotate"})

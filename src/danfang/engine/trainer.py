@@ -40,7 +40,7 @@ from danfang.engine.baseline import measure_baseline
 from danfang.recipes import get_recipe
 from danfang.recipes.schedules import can_refit, refit_schedule
 from danfang.seeding import rng_state, seed_everything, set_deterministic, set_rng_state
-from danfang.settings import check_time_budget, check_tta
+from danfang.settings import check_settings
 
 STEP_SCHEDULERS = (torch.optim.lr_scheduler.OneCycleLR, torch.optim.lr_scheduler.CyclicLR)
 
@@ -139,9 +139,8 @@ class Trainer:
             if epochs < 1:
                 raise UsageError(f"--epochs must be a positive integer, got {epochs}.")
             self.settings["epochs"] = epochs
-        try:
-            check_time_budget(self.settings.get("time_budget_s"))
-            check_tta(self.settings.get("tta"))
+        try:  # overrides (command line, a tuning trial) are checked as the job's own settings were
+            check_settings(self.settings)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         self.recipe_name = None if (job.optimizer_fn is not None) else (recipe or None)
