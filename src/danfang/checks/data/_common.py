@@ -41,6 +41,12 @@ REFERENCE = 20_000
 #: one-pixel edit sits below 0.03. See :meth:`AuditContext.near_radius` for NEAR_NN.
 NEAR = 0.04
 NEAR_NN = 0.25
+#: Share of samples allowed to have a neighbour within the near radius by chance alone. In
+#: d dimensions a fraction ln2 * f**d of the samples has its nearest neighbour closer than
+#: f x the median nearest-neighbour distance, so NEAR_NN = 0.25 holds 1e-5 of them at d = 8
+#: but 4 % at d = 2, where points of a smooth 2-D distribution are "near" by nature. The
+#: factor is lowered to (CHANCE_NEAR / ln2) ** (1 / d) for the data's intrinsic dimension d.
+CHANCE_NEAR = 1e-3
 
 
 @dataclass
@@ -224,9 +230,37 @@ class AuditContext:
             d = self.train_neighbours()[0][:, :1].ravel()
             d = d[d > 0]
             nn = float(np.median(d)) if len(d) else float("inf")
-            return min(NEAR * self.typical_distance(), NEAR_NN * nn)
+            return min(NEAR * self.typical_distance(), self.near_factor() * nn)
 
         return self._cached("radius", make)
+
+    def near_factor(self) -> float:
+        """``NEAR_NN``, lowered for data of low intrinsic dimension so that at most
+        :data:`CHANCE_NEAR` of the samples fall inside the radius by chance (see there)."""
+        dim = self.intrinsic_dimension()
+        return min(NEAR_NN, (CHANCE_NEAR / np.log(2)) ** (1.0 / dim)) if np.isfinite(dim) and dim > 0 else NEAR_NN
+
+    def intrinsic_dimension(self) -> float:
+        """The training inputs' intrinsic dimension, by the maximum-likelihood estimator of
+        Levina & Bickel (2004) on each sample's 2nd..10th neighbour distances (the nearest one
+        is skipped, so a near copy does not lower the estimate), pooled by the median over
+        samples and capped at the embedding's width. About 2 for points of a 2-D Gaussian,
+        10-15 for MNIST; inf when it cannot be measured (a few samples, all copies)."""
+        def make() -> float:
+            d = self.train_neighbours()[0].astype(np.float64)
+            if d.shape[1] < 4:
+                return float("inf")
+            t = d[:, 1:]
+            ok = np.all(t > 0, axis=1)
+            if ok.sum() < 10:
+                return float("inf")
+            t = t[ok]
+            logs = np.log(t[:, -1:] / t[:, :-1]).mean(1)
+            med = float(np.median(logs))
+            width = self.embedding("train").shape[1]
+            return min(1.0 / med, float(width)) if med > 0 else float("inf")
+
+        return self._cached("intrinsic_dim", make)
 
     def typical_distance(self) -> float:
         """Median distance between random pairs of training samples: the unit of "near"."""

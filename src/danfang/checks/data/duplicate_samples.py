@@ -19,8 +19,9 @@ class DuplicateSamples(Check):
 
     **Evidence:** exact duplicates by hashing each sample's bytes; near-duplicates as
     pairs closer than ``NEAR`` x the median distance between random training samples
-    (and than ``NEAR_NN`` x the typical nearest-neighbour distance) in the audit's cheap
-    embedding (see ``_common``). Reported: the number of redundant
+    (and than ``NEAR_NN`` x the typical nearest-neighbour distance, lowered for data of low
+    intrinsic dimension, where close points are natural: a 2-D Gaussian's points are not
+    copies) in the audit's cheap embedding (see ``_common``). Reported: the number of redundant
     samples (copies beyond the first of each group), their fraction, how many duplicate
     pairs disagree on the label, and example index pairs.
 
@@ -64,5 +65,6 @@ class DuplicateSamples(Check):
                 where=name,
                 evidence={"split": name, "redundant": extra, "fraction": frac, "exact": n_exact,
                           "near_pairs": int(len(pairs)), "label_conflicts": conflicts,
-                          "pairs": examples(shown, 20), "near_threshold": NEAR}))
+                          "pairs": examples(shown, 20), "near_threshold": NEAR,
+                          "near_radius": ctx.near_radius(), "intrinsic_dimension": ctx.intrinsic_dimension()}))
         return out
