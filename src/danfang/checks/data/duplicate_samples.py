@@ -66,5 +66,10 @@ class DuplicateSamples(Check):
                 evidence={"split": name, "redundant": extra, "fraction": frac, "exact": n_exact,
                           "near_pairs": int(len(pairs)), "label_conflicts": conflicts,
                           "pairs": examples(shown, 20), "near_threshold": NEAR,
-                          "near_radius": ctx.near_radius(), "intrinsic_dimension": ctx.intrinsic_dimension()}))
+                          "near_radius": _finite(ctx.near_radius()),
+                          "intrinsic_dimension": _finite(ctx.intrinsic_dimension())}))
         return out
+
+
+def _finite(v: float) -> float | None:
+    return float(v) if np.isfinite(v) else None
