@@ -1,6 +1,7 @@
-"""The report of a ``danfang study`` folder: the recipes' table (mean, 95% CI, Welch's p
-against the best), a dot plot of every seed with its interval, and every run's validation
-curve coloured by recipe. Same page frame and rules as the run report: no scripts, escaped."""
+"""The report of a ``danfang study`` folder: with rliable's statistics, the IQM / bootstrap
+table, a verdict per pair and pictures (:mod:`danfang.report.seed_figures`); without them,
+the recipes' table (mean, 95% CI, Welch's p against the best) and a dot plot of every seed.
+Both show every run's validation curve coloured by recipe. Same page frame and rules as the run report: no scripts, escaped."""
 
 from __future__ import annotations
 
@@ -60,10 +61,23 @@ def _curves(folder: Path, doc: dict[str, Any]) -> str:
     return render(Chart(series, y_label=doc["metric"])) if series else ""
 
 
+def _stats_body(doc: dict[str, Any], curves: str) -> str:
+    """With rliable's statistics in study.json: IQM, bootstrap intervals, P(improvement), profiles."""
+    from danfang.report.seed_figures import stats_section
+
+    values = {str(r["recipe"]): r["values"] for r in doc["rows"]}
+    classic = {str(r["recipe"]): r for r in doc["rows"]}
+    return (stats_section(doc["stats"], values, classic, f"Recipes over {doc['seeds']} seeds")
+            + (f'<div class="grid"><figure class="card"><h3>Validation curves</h3>{curves}</figure></div>'
+               if curves else ""))
+
+
 def render_study(folder: Path) -> tuple[str, str]:
     """``(title, body html)`` of a study folder's report."""
     doc = _read(folder)
     curves = _curves(folder, doc)
+    if doc.get("stats"):
+        return f"danfang study: {Path(doc.get('job', '')).name}", _stats_body(doc, curves)
     body = (f'<section class="card"><h2>Recipes over {doc["seeds"]} seeds</h2>'
             f'<p class="muted">Best {escape(doc["metric"])} of each run; mean, 95% Student-t interval, '
             f"Welch's t-test against the best recipe. Believe a gain only when its interval clears the "
