@@ -47,6 +47,9 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                              "checks measure progress against; measured on the training data when absent")),
     "chance_acc": (None, ("the accuracy of the best constant prediction (classification, binary, multilabel); "
                           "measured on the training data when absent")),
+    "loss_floor_known": (None, ("whether the loss has a known floor (0 for classification on labels the inputs "
+                                "decide), so the curve checks may call a loss far above it poor; measured on the "
+                                "training data when absent (False for next-token prediction)")),
     "tta": (None, ("test-time augmentation at evaluation: 'flip' averages the logits of each image and "
                    "its mirror image (4-D image inputs)")),
 }
@@ -205,6 +208,7 @@ RULES: dict[str, Rule] = {
     "time_budget_s": Rule("number", "60", low=0, low_open=True, none="no budget"),
     "baseline_loss": Rule("number", "2.3026", none="measured on the training data"),
     "chance_acc": Rule("number", "0.1", low=0, high=1, none="measured on the training data"),
+    "loss_floor_known": Rule("bool", "False", none="measured on the training data"),
     "tta": Rule("choice", "'flip'", choices=TTA, none="no test-time augmentation"),
 }
 

@@ -53,6 +53,33 @@ def expects_falling_loss(task: str) -> bool:
     return task in FALLING_TASKS
 
 
+def next_token_targets(x: Any, y: torch.Tensor) -> bool:
+    """Whether the labels are the inputs shifted by one position (next-token prediction, a
+    language model): integer labels ``(N, L)`` with ``y[:, t] == x[:, t + 1]`` for at least
+    90% of the positions, the inputs as token ids ``(N, L)`` (or one-hot ``(N, L, V)``, or
+    such a tensor in a dict of inputs)."""
+    if not isinstance(y, torch.Tensor) or y.is_floating_point() or y.ndim < 2 or y.shape[1] < 2:
+        return False
+    found = list(x.values()) if isinstance(x, dict) else [x]
+    for t in found:
+        if not isinstance(t, torch.Tensor):
+            continue
+        if t.is_floating_point() and t.ndim == y.ndim + 1:
+            t = t.argmax(-1)
+        if t.is_floating_point() or t.shape != y.shape:
+            continue
+        if float((t[:, 1:] == y[:, :-1].to(t.device)).float().mean()) >= 0.9:
+            return True
+    return False
+
+
+def loss_floor_known(task: str, x: Any, y: torch.Tensor) -> bool:
+    """Whether a loss far above 0 means "poor" for this task and data: classification on
+    labels the inputs decide, not next-token prediction, whose floor is the entropy of the
+    text (no curve shows it; a healthy language model read as "underfitting")."""
+    return has_loss_floor(task) and not next_token_targets(x, y)
+
+
 def default_loss(task: str, label_smoothing: float | None = None) -> torch.nn.Module:
     """The loss a job without ``loss()`` trains with: cross-entropy for classification,
     binary cross-entropy on logits for binary and multi-label, MSE otherwise."""

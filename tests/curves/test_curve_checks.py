@@ -119,3 +119,32 @@ def test_monitor_val_acc_selects_on_accuracy():
     f = next(f for f in diagnose(history(train, val, acc), {**SETTINGS, "monitor": "val_acc"})[1]
              if f.code == "noisy_validation")
     assert f.evidence["metric"] == "val_acc"
+
+
+def test_next_token_prediction_is_not_called_underfitting_at_an_unknown_floor():
+    """A healthy language model levels at the entropy of its text (here 55% of the unigram
+    loss, accuracy 0.42 of 10 tokens); the same curve of a classifier whose labels the
+    inputs decide is underfitting."""
+    import torch
+
+    from danfang.task import loss_floor_known, next_token_targets
+
+    n = 30
+    train, val = decay(2.2, 1.2, n), decay(2.2, 1.22, n)
+    acc = np.linspace(0.15, 0.42, n)
+    rows = history(train, val, acc)
+    settings = {**SETTINGS, "baseline_loss": 2.2}
+    lm_verdict, lm = diagnose(rows, {**settings, "loss_floor_known": False})
+    assert lm_verdict != "underfitting"
+    assert [(f.code, f.severity) for f in lm if f.code == "underfitting"] == [("underfitting", "info")]
+    assert "next-token" in next(f for f in lm if f.code == "underfitting").message
+    verdict, findings = diagnose(rows, settings)
+    assert verdict == "underfitting"
+    assert ("underfitting", "warning") in [(f.code, f.severity) for f in findings]
+
+    tokens = torch.randint(0, 10, (8, 25), generator=torch.Generator().manual_seed(0))
+    x, y = tokens[:, :-1], tokens[:, 1:]
+    assert next_token_targets(x, y) and not loss_floor_known("classification", x, y)
+    assert next_token_targets(torch.nn.functional.one_hot(x, 10).float(), y)
+    tags = (x > 4).long()  # token tagging: one label a position, decided by the input
+    assert not next_token_targets(x, tags) and loss_floor_known("classification", x, tags)

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
     ("binary_bce", "binary"), ("multilabel", "multilabel"), ("token_tagging", "classification"),
     ("tabular_regression", "regression"), ("gan", "other"), ("policy_gradient", "other"),
     ("autoencoder", "reconstruction"), ("lbfgs_regression", "regression"),
+    ("rnn_language_model", "classification"),  # next-token prediction: its floor is the text's entropy
 ])
 def test_healthy_job_gets_a_healthy_verdict(name, task, tmp_path):
     job = load_job(JOBS / f"{name}.py")

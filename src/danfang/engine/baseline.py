@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from danfang.data import Split, call_model, to_device
-from danfang.task import constant_baseline
+from danfang.task import constant_baseline, loss_floor_known
 
 #: Training samples the baseline is measured on (a seeded random sample, not the first rows).
 SAMPLES = 512
@@ -29,9 +29,15 @@ def sample_batch(split: Split, n: int = SAMPLES, seed: int = 0) -> tuple[Any, to
 
 def measure_baseline(model: torch.nn.Module, loss_fn: Any, split: Split, settings: dict[str, Any],
                      device: torch.device) -> None:
-    """Fill ``settings['baseline_loss']`` / ``settings['chance_acc']`` when the job left them
+    """Fill ``settings['baseline_loss']`` / ``settings['chance_acc']`` (and
+    ``settings['loss_floor_known']``, :func:`danfang.task.loss_floor_known`) when the job left them
     unset. Leaves the model, its mode and every RNG as they were; a model or loss that does
     not take the sample batch leaves them unset (the checks then say what they cannot judge)."""
+    if settings.get("loss_floor_known") is None:
+        try:
+            settings["loss_floor_known"] = loss_floor_known(settings.get("task"), *sample_batch(split, 64))
+        except Exception:  # the training loop will report a split that cannot be read
+            pass
     if settings.get("baseline_loss") is not None and settings.get("chance_acc") is not None:
         return
     if settings.get("task") == "other":

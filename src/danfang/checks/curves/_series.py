@@ -74,6 +74,7 @@ class Curves:
     stopped_early: bool = False
     baseline_loss: float | None = None
     chance_acc: float | None = None
+    loss_floor_known: bool | None = None  # settings["loss_floor_known"]: False for next-token prediction
 
     @property
     def n(self) -> int:
@@ -95,7 +96,10 @@ class Curves:
     def floor_known(self) -> bool:
         """Whether the loss has a known floor (0 for cross-entropy on hard labels), so that a
         loss far above it means "poor". Regression, reconstruction, binary and multi-label
-        losses stop at their noise floor, which no curve shows."""
+        losses stop at their noise floor, which no curve shows; so does next-token
+        prediction (``settings["loss_floor_known"]`` False: the entropy of the text)."""
+        if self.loss_floor_known is not None:
+            return bool(self.loss_floor_known) and has_loss_floor(self.task)
         return has_loss_floor(self.task)
 
     @property
@@ -178,4 +182,5 @@ def curves_from_history(history: list[dict[str, Any]], settings: dict[str, Any],
         stopped_early=status == "stopped_early" and not by_budget,
         baseline_loss=context.get("baseline_loss") or settings.get("baseline_loss"),
         chance_acc=context.get("chance_acc") or settings.get("chance_acc"),
+        loss_floor_known=settings.get("loss_floor_known"),
     )

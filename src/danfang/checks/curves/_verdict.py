@@ -94,9 +94,12 @@ def judge(c: Curves, findings: list[Finding]) -> tuple[str, str]:
     val_poor = float(np.min(c.val_loss)) >= share * c.reference_loss
     if c.val_acc is not None and c.chance is not None:
         # the accuracy says what the loss level cannot: a frozen backbone's loss stays high
-        # while its accuracy is good
-        val_poor = float(np.nanmax(c.val_acc)) < c.chance + 0.5 * (1 - c.chance)
-        train_poor = train_poor and val_poor
+        # while its accuracy is good. Where the floor is unknown the best accuracy is too (a
+        # language model's 51% may be all its text allows), so a poor accuracy condemns
+        # nothing by itself there: the loss must be poor as well.
+        acc_poor = float(np.nanmax(c.val_acc)) < c.chance + 0.5 * (1 - c.chance)
+        val_poor = acc_poor if c.floor_known else val_poor and acc_poor
+        train_poor = train_poor and acc_poor
     if train_poor or val_poor:
         if not train_poor:
             return "inconclusive", (f"The training loss is low ({c.train_loss[-1]:.4g}) but validation stays poor "

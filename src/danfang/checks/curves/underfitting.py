@@ -44,10 +44,12 @@ class Underfitting(CurveCheck):
         if share < self.poor_share:
             return []
         if not c.floor_known and share < self.poor_share_no_floor:
+            kind = "next-token prediction" if c.task == "classification" else c.task
+            floor = "the entropy of the data" if c.task == "classification" else "the data's noise floor"
             return [self.finding(
-                "info", (f"Not judged for {c.task}: the training loss levelled at {share:.0%} of a constant "
+                "info", (f"Not judged for {kind}: the training loss levelled at {share:.0%} of a constant "
                          f"prediction's loss ({train_recent:.4g} of {ref:.4g}), with validation as good. "
-                         f"A {c.task} loss stops at the data's noise floor, which no curve shows, so this "
+                         f"A {kind} loss stops at {floor}, which no curve shows, so this "
                          "may be that floor or a model too small."),
                 ("If you expect a better fit, compare with a bigger model for a few epochs; if it does no "
                  "better, this is the data's noise floor."),
