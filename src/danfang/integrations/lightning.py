@@ -1,4 +1,4 @@
-"""danfang's training checks as a PyTorch Lightning callback.
+"""danfang's training checks and loop checks as a PyTorch Lightning callback.
 
     from danfang.integrations.lightning import DanfangCallback
 
@@ -8,7 +8,11 @@
     print(cb.report())        # or cb.findings, cb.series
 
 Needs ``pip install "danfang[lightning]"``. Gradient accumulation counts batches, not
-optimizer steps, in the cadence.
+optimizer steps, in the cadence. The loop checks watch every module and optimizer of the
+process from ``on_fit_start`` to ``on_fit_end`` (a LightningModule's ``training_step``
+usually calls its inner modules, not itself); what Lightning does by design (its own
+``zero_grad``, ``optimizer.step(closure)``, sanity-check validation in eval mode) trips none
+of them.
 """
 
 from __future__ import annotations
@@ -16,8 +20,8 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from danfang.checks.training._base import TrainingCheck
-from danfang.checks.training._watch import TrainingWatch
 from danfang.findings import Finding
+from danfang.integrations._user_loop import UserLoopWatch
 from danfang.probes.probe_set import DEFAULT_CADENCE
 
 try:
@@ -27,50 +31,64 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
                       'pip install "danfang[lightning]"  (or: pip install lightning)') from exc
 
 
+def _lr(optimizers: list) -> float:
+    lr = optimizers[0].param_groups[0]["lr"] if optimizers else float("nan")
+    return float(lr) if isinstance(lr, (int, float)) else float("nan")
+
+
 class DanfangCallback(_LightningCallback):
-    """Probes every ``cadence`` training batches and runs danfang's training checks; findings
-    collect in :attr:`findings` and, with ``verbose``, are printed once each as they appear."""
+    """Probes every ``cadence`` training batches and runs danfang's training checks, and the
+    loop checks throughout (``loop_checks=False`` leaves them out); findings collect in
+    :attr:`findings` and, with ``verbose``, are printed once each as they appear."""
 
     def __init__(self, cadence: int = DEFAULT_CADENCE, checks: Iterable[TrainingCheck] | None = None,
-                 verbose: bool = True) -> None:
-        self.cadence, self.verbose = cadence, verbose
+                 verbose: bool = True, loop_checks: bool = True) -> None:
+        self.cadence, self.verbose, self.loop_checks = cadence, verbose, loop_checks
         self.checks = None if checks is None else list(checks)
-        self.watch: TrainingWatch | None = None
+        self.loop: UserLoopWatch | None = None
 
     def on_fit_start(self, trainer: Any, pl_module: Any) -> None:
         total = trainer.estimated_stepping_batches
         total = int(total) if total and total != float("inf") else None
-        self.watch = TrainingWatch(pl_module, self.cadence, self.checks, total_steps=total)
+        if self.loop is not None:
+            self.loop.close()
+        self.loop = UserLoopWatch(pl_module, cadence=self.cadence, checks=self.checks, total_steps=total,
+                                  loop_checks=self.loop_checks, observe=False)
 
     def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int) -> None:
-        self.watch.before_forward()
+        self.loop.before_forward()
 
     def on_before_optimizer_step(self, trainer: Any, pl_module: Any, optimizer: Any) -> None:
-        self.watch.after_backward()
+        self.loop.after_backward()
 
     def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
         if loss is not None:
-            self.watch.add_loss(loss)
-        optimizers = trainer.optimizers
-        lr = float(optimizers[0].param_groups[0]["lr"]) if optimizers else float("nan")
-        known = len(self.watch.findings)
-        self.watch.after_step(trainer.current_epoch, lr)
+            self.loop.add_loss(loss)
+        if self.loop.after_step(trainer.current_epoch, _lr(trainer.optimizers)):
+            self._print_new()
+
+    def _print_new(self) -> None:
         if self.verbose:
-            for f in self.watch.findings[known:]:
+            for f in self.loop.new_findings():
                 print(f"danfang: {f.severity} {f.code}" + (f" [{f.where}]" if f.where else "") + f": {f.message}")
 
     def on_fit_end(self, trainer: Any, pl_module: Any) -> None:
-        if self.watch is not None:
-            self.watch.close()
+        if self.loop is not None:
+            self.loop.close()
+            self._print_new()
+
+    def on_exception(self, trainer: Any, pl_module: Any, exception: BaseException) -> None:
+        if self.loop is not None:
+            self.loop.close()
 
     @property
     def findings(self) -> list[Finding]:
-        return list(self.watch.findings) if self.watch else []
+        return self.loop.findings if self.loop else []
 
     @property
     def series(self) -> dict[str, Any]:
-        return self.watch.series.doc if self.watch else {}
+        return self.loop.watch.series.doc if self.loop else {}
 
     def report(self) -> str:
         if not self.findings:
