@@ -1,5 +1,6 @@
 """`danfang tune --storage postgresql://…`: several worker processes share one study in a real
-PostgreSQL server that this test starts on loopback and stops afterwards."""
+PostgreSQL server that this test starts on loopback and stops afterwards; a worker killed mid-trial
+is restarted and its trial retried, and a stale RUNNING trial is failed and retried on rerun."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import optuna
 import pytest
 
 from danfang.tools.tune import postgres_driver_url, tune
+from danfang.tools.tune_storage import open_storage
+from tests.tools.test_tune_workers import KILLS_ITS_WORKER_ONCE, QUICK, assert_killed_trial_was_retried
 
 
 def _pg_bin() -> Path | None:
@@ -62,14 +65,36 @@ def postgres_url():
 
 
 def test_two_workers_share_a_postgres_study(healthy_job, tmp_path, postgres_url):
-    result = tune(healthy_job, trials=4, out=tmp_path / "t", storage=postgres_url, workers=2, epochs=1,
-                  study_name="shared")
+    result = tune(healthy_job, trials=4, out=tmp_path / "t", storage=postgres_url, workers=2,
+                  study_name="shared", **QUICK)
     assert result.storage.startswith("postgresql+psycopg")
     study = optuna.load_study(study_name="shared", storage=result.storage)
     assert len(study.trials) == 4 and result.n_complete + result.n_pruned == 4
-    # a second call resumes the same study: the trials add up
-    tune(healthy_job, trials=2, out=tmp_path / "t", storage=postgres_url, epochs=1, study_name="shared")
+    # a second call resumes the same study up to its new target
+    tune(healthy_job, trials=6, out=tmp_path / "t", storage=postgres_url, study_name="shared", **QUICK)
     assert len(optuna.load_study(study_name="shared", storage=result.storage).trials) == 6
+
+
+def test_a_worker_killed_mid_trial_on_postgres_is_restarted_and_its_trial_retried(write_job, tmp_path,
+                                                                                   postgres_url):
+    job = write_job(KILLS_ITS_WORKER_ONCE)
+    result = tune(job, trials=3, out=tmp_path / "t", storage=postgres_url, workers=2,
+                  study_name="killed", **QUICK)
+    assert_killed_trial_was_retried(result, job.with_name("killed-once"), target=3)
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
+def test_a_stale_running_trial_on_postgres_is_failed_and_retried_on_rerun(healthy_job, tmp_path, postgres_url):
+    url = postgres_driver_url(postgres_url)
+    storage = open_storage(url, heartbeat_interval=1, grace_period=2, max_retry=3)
+    stuck = optuna.create_study(study_name="stale", storage=storage).ask()
+    storage.record_heartbeat(storage.get_trial_id_from_study_id_trial_number(
+        storage.get_study_id_from_name("stale"), stuck.number))  # then its worker "died"
+    result = tune(healthy_job, trials=2, out=tmp_path / "t", storage=postgres_url, study_name="stale", **QUICK)
+    trials = optuna.load_study(study_name="stale", storage=url).trials
+    assert trials[stuck.number].state == optuna.trial.TrialState.FAIL
+    assert [t.system_attrs.get("retry_history") for t in trials].count([stuck.number]) == 1
+    assert result.finished and len(trials) == 3
 
 
 def test_postgres_url_names_an_installed_driver():

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import optuna
 import pytest
+from typer.testing import CliRunner
 
+from danfang.cli.app import app
 from danfang.tools.tune import TuneIncomplete, tune
 from danfang.tools.tune_ledger import ledger
 from danfang.tools.tune_storage import open_storage
@@ -84,6 +86,7 @@ def test_kill_through_the_cli_exits_0_and_says_what_was_retried(write_job, tmp_p
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
 @pytest.mark.parametrize("with_heartbeat", [True, False], ids=["heartbeat-stopped", "never-beat"])
 def test_stale_running_trial_of_an_earlier_run_is_failed_and_retried_on_rerun(healthy_job, tmp_path,
                                                                                 with_heartbeat):
@@ -169,9 +172,9 @@ def test_a_trial_whose_worker_always_dies_ends_with_exit_1_naming_the_signal(wri
     (["--storage", "nonsense://x"], "cannot be opened"),
 ])
 def test_bad_options_are_exit_2_with_a_message(healthy_job, tmp_path, args, says):
-    proc = subprocess.run([sys.executable, "-m", "danfang", "tune", str(healthy_job), "--trials", "1",
-                           "--out", str(tmp_path / "t"), *args], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2 and says in proc.stderr and "Traceback" not in proc.stderr
+    res = CliRunner().invoke(app, ["tune", str(healthy_job), "--trials", "1", "--out", str(tmp_path / "t"), *args])
+    assert res.exit_code == 2, res.output
+    assert says in " ".join(res.stderr.split()) and "Traceback" not in res.output
 
 
 def _in_memory_study():

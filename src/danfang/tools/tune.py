@@ -9,6 +9,7 @@ callback); a trial the job itself makes fail is reported, not retried. See docs/
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,10 +90,11 @@ def _check_options(trials: int, workers: int, epochs: int | None, heartbeat_inte
 def _describe_failures(state: Ledger, deaths: list[Death], gave_up: bool) -> tuple[list[str], bool]:
     how = {d.trial_number: d.how for d in deaths if d.trial_number is not None}
     lines, bad = [], []
+    by_error: dict[str, list[int]] = {}
     for t in state.failed:
         chain = [*t.system_attrs.get("retry_history", []), t.number]
         if "error" in t.user_attrs:
-            lines.append(f"Trial {t.number} failed: {t.user_attrs['error']}.")
+            by_error.setdefault(t.user_attrs["error"], []).append(t.number)
             bad.append(bool(t.user_attrs.get("bad_input")))
         else:
             deaths_of = [how.get(n, "its worker stopped sending heartbeats") for n in chain]
@@ -100,11 +102,16 @@ def _describe_failures(state: Ledger, deaths: list[Death], gave_up: bool) -> tup
             lines.append(f"Trial {t.number}{tries} never finished: its worker died each time: "
                          f"{'; '.join(deaths_of)}.")
             bad.append(False)
+    errors = []
+    for error, numbers in by_error.items():
+        which = f"Trial {numbers[0]}" if len(numbers) == 1 else f"Trials {', '.join(map(str, numbers))}"
+        errors.append(f"{which} failed: {error.rstrip('.')}.")
+    lines = errors + lines
     if state.hopeless:
         lines.append(f"Stopped asking for trials: the first {len(state.failed)} trials of this run all failed; "
                      "fix the job and rerun the same command.")
     if gave_up:
-        codes = ", ".join(d.how for d in deaths)
+        codes = ", ".join(f"{n} {how}" for how, n in Counter(d.how for d in deaths).items())
         lines.append(f"Gave up after {len(deaths)} worker deaths ({codes}).")
         bad.append(False)
     if not lines:
