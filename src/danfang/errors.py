@@ -37,3 +37,17 @@ class CheckpointError(DanfangError):
 
 class UsageError(DanfangError):
     """A command-line or API argument has a bad value."""
+
+
+class OutputError(DanfangError):
+    """The output location cannot be written: a full disk, a read-only or forbidden folder.
+
+    Raised with what was being written and what to do; files already completed (checkpoints)
+    are kept, and nothing half-written is left behind.
+    """
+
+
+class Interrupted(DanfangError):
+    """The run was interrupted (Ctrl-C); the message says truthfully what was kept."""
+
+    exit_code = 130

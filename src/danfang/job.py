@@ -59,7 +59,7 @@ class Job:
     def make_model(self) -> torch.nn.Module:
         model = _call(self, "model", self.model_fn)
         if not isinstance(model, torch.nn.Module):
-            raise JobError(self.path, "model", f"must return a torch.nn.Module, got {_describe(model)}.")
+            raise JobError(self.path, "model", f"must return a torch.nn.Module, got {describe(model)}.")
         return model
 
     def make_loss(self) -> Callable:
@@ -68,7 +68,7 @@ class Job:
         loss = _call(self, "loss", self.loss_fn)
         if not callable(loss):
             raise JobError(self.path, "loss", f"must return a callable loss (e.g. "
-                           f"torch.nn.CrossEntropyLoss()), got {_describe(loss)}.")
+                           f"torch.nn.CrossEntropyLoss()), got {describe(loss)}.")
         return loss
 
     def make_optimizer(self, params: Any) -> torch.optim.Optimizer | None:
@@ -77,7 +77,7 @@ class Job:
         opt = _call(self, "optimizer", self.optimizer_fn, params)
         if not isinstance(opt, torch.optim.Optimizer):
             raise JobError(self.path, "optimizer", "must return a torch.optim.Optimizer built on the "
-                           f"`params` it is given, got {_describe(opt)}.")
+                           f"`params` it is given, got {describe(opt)}.")
         return opt
 
     def make_scheduler(self, optimizer: torch.optim.Optimizer) -> Any:
@@ -87,16 +87,16 @@ class Job:
         ok = (torch.optim.lr_scheduler.LRScheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
         if not isinstance(sched, ok):
             raise JobError(self.path, "scheduler", "must return a torch.optim.lr_scheduler scheduler "
-                           f"built on the `optimizer` it is given, got {_describe(sched)}.")
+                           f"built on the `optimizer` it is given, got {describe(sched)}.")
         return sched
 
 
-def _describe(obj: Any) -> str:
+def describe(obj: Any) -> str:
     text = repr(obj)
     return f"{type(obj).__name__} {text[:60]}" if len(text) < 80 else type(obj).__name__
 
 
-def _user_frame(exc: BaseException, path: Path) -> str:
+def user_frame(exc: BaseException, path: Path) -> str:
     """``file:line`` of the deepest traceback frame inside the job file, if any."""
     where = ""
     for frame in traceback.extract_tb(exc.__traceback__):
@@ -131,13 +131,13 @@ def _call(job_or_path: Any, name: str, fn: Callable, *args: Any) -> Any:
     except (SystemExit, _HardExit) as exc:
         how = "os._exit" if isinstance(exc, _HardExit) else "sys.exit"
         raise JobError(path, name, f"tried to end the process ({how}({exc.args[0] if exc.args else ''!r})"
-                       f"{_user_frame(exc, path)}). A job function must return its value; remove the "
+                       f"{user_frame(exc, path)}). A job function must return its value; remove the "
                        "exit call (danfang ends the process itself, with a truthful exit code).") from None
     except KeyboardInterrupt as exc:
-        raise JobError(path, name, f"raised KeyboardInterrupt{_user_frame(exc, path)} (or was interrupted "
+        raise JobError(path, name, f"raised KeyboardInterrupt{user_frame(exc, path)} (or was interrupted "
                        "with Ctrl-C) before the run started; nothing was trained.") from None
     except Exception as exc:  # the user's code failed: say where, never a bare traceback
-        raise JobError(path, name, f"raised {type(exc).__name__}: {exc}{_user_frame(exc, path)}.") from exc
+        raise JobError(path, name, f"raised {type(exc).__name__}: {exc}{user_frame(exc, path)}.") from exc
     finally:
         os._exit = real_exit
 
@@ -163,7 +163,7 @@ def import_job_module(path: str | Path) -> ModuleType:
                        + (f" — {exc.text.strip()}" if exc.text else "") + ".") from exc
     except Exception as exc:
         raise JobError(path, None, f"importing the file raised {type(exc).__name__}: {exc}"
-                       f"{_user_frame(exc, path)}.") from exc
+                       f"{user_frame(exc, path)}.") from exc
     # keep the folder on sys.path: data()/model() may import helpers lazily
     return module
 
@@ -175,10 +175,10 @@ def _to_split(path: Path, name: str, obj: Any, num_workers: int) -> Split:
                            "danfang needs map-style datasets with a length.")
         if len(obj) == 0:  # type: ignore[arg-type]
             raise JobError(path, "data", f"the {name} split is empty; every split needs samples.")
-        item = obj[0]
+        item = read_samples(path, name, lambda: obj[0])
         if not (isinstance(item, (tuple, list)) and len(item) == 2):
             raise JobError(path, "data", f"the {name} split's Dataset must yield (x, y) pairs, "
-                           f"but item 0 is {_describe(item)}.")
+                           f"but item 0 is {describe(item)}.")
         return DatasetSplit(obj, num_workers=num_workers)
     if isinstance(obj, (tuple, list)) and len(obj) == 2:
         x, y = obj
@@ -200,7 +200,29 @@ def _to_split(path: Path, name: str, obj: Any, num_workers: int) -> Split:
                            "numeric array.")
         return ArraySplit(xt, yt)
     raise JobError(path, "data", f"each split must be a torch Dataset or a pair (X, y); the {name} "
-                   f"split is {_describe(obj)}.")
+                   f"split is {describe(obj)}.")
+
+
+def read_samples(path: Path, split: str, read: Callable[[], Any]) -> Any:
+    """``read()`` samples of a split; a Dataset (or its collate) that raises becomes a
+    JobError naming ``data``."""
+    try:
+        return read()
+    except JobError:
+        raise
+    except Exception as exc:
+        raise JobError(path, "data", f"reading samples of the {split} split raised {type(exc).__name__}: "
+                       f"{short_message(exc)}{user_frame(exc, path)}.") from exc
+
+
+def short_message(exc: BaseException) -> str:
+    """The exception's message; for one re-raised from a DataLoader worker, its last line
+    (the original error) rather than the worker's whole traceback."""
+    text = str(exc)
+    if "Original Traceback" in text:
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        text = lines[-1] if lines else text
+    return text
 
 
 def _targets(split: Split, limit: int = 4096) -> torch.Tensor:
@@ -221,8 +243,12 @@ def _targets(split: Split, limit: int = 4096) -> torch.Tensor:
 
 def _sample_batch(job: "Job", n: int = 8) -> tuple[Any, torch.Tensor, Any]:
     """A few training samples and the model's output on them (eval mode, no gradient)."""
-    x, y = job.splits.train.arrays(limit=n)
+    x, y = read_samples(job.path, "train", lambda: job.splits.train.arrays(limit=n))
     model = job.make_model()
+    if not any(p.requires_grad for p in model.parameters()):
+        what = "has no parameters" if not list(model.parameters()) else "has no trainable parameters (all are frozen)"
+        raise JobError(job.path, "model", f"the {type(model).__name__} it returns {what}, so there is "
+                       "nothing to train; return a model with at least one parameter that requires grad.")
     model.eval()
     try:
         with torch.no_grad():
@@ -230,7 +256,7 @@ def _sample_batch(job: "Job", n: int = 8) -> tuple[Any, torch.Tensor, Any]:
     except Exception as exc:
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise JobError(job.path, "model", f"the model failed on a batch of training inputs of shape "
-                       f"{shape}: {type(exc).__name__}: {exc}{_user_frame(exc, job.path)}.") from exc
+                       f"{shape}: {type(exc).__name__}: {exc}{user_frame(exc, job.path)}.") from exc
     return x, y, out
 
 
@@ -240,7 +266,7 @@ def _check_labels(job: Job, loss: Any = None) -> None:
         return
     skip = ignore_index(loss)
     for name, split in job.splits.items():
-        y = _targets(split)
+        y = read_samples(path, name, lambda: _targets(split))
         if y.is_floating_point():
             if y.ndim == 2 and y.shape[1] > 1 and bool(((y >= 0) & (y <= 1)).all()) \
                     and torch.allclose(y.sum(1), torch.ones(len(y))):
@@ -277,12 +303,12 @@ def load_job(path: str | Path, *, check_model: bool = True) -> Job:
         if not callable(fn) or isinstance(fn, torch.nn.Module):
             hint = (" — wrap it: `def model(): return <your module>` so each run gets fresh weights"
                     if isinstance(fn, torch.nn.Module) else "")
-            raise JobError(path, name, f"must be a function, got {_describe(fn)}{hint}.")
+            raise JobError(path, name, f"must be a function, got {describe(fn)}{hint}.")
         fns[name] = fn
     for name in ("loss", "optimizer", "scheduler"):
         fn = getattr(module, name, None)
         if fn is not None and not callable(fn):
-            raise JobError(path, name, f"must be a function when defined, got {_describe(fn)}.")
+            raise JobError(path, name, f"must be a function when defined, got {describe(fn)}.")
         fns[name] = fn
     try:
         settings = validate_settings(getattr(module, "settings", None))
@@ -291,7 +317,7 @@ def load_job(path: str | Path, *, check_model: bool = True) -> Job:
 
     raw = _call(path, "data", fns["data"])
     if not isinstance(raw, (tuple, list)) or len(raw) not in (2, 3):
-        n = f"{len(raw)} items" if isinstance(raw, (tuple, list)) else _describe(raw)
+        n = f"{len(raw)} items" if isinstance(raw, (tuple, list)) else describe(raw)
         raise JobError(path, "data", f"must return (train, val) or (train, val, test), got {n}.")
     parts = [_to_split(path, nm, obj, settings["num_workers"])
              for nm, obj in zip(("train", "val", "test"), raw)]
@@ -303,7 +329,7 @@ def load_job(path: str | Path, *, check_model: bool = True) -> Job:
     if check_model:
         x, y, out = _sample_batch(job)
     else:
-        x, y, out = None, _targets(splits.train, limit=64), None
+        x, y, out = None, read_samples(path, "train", lambda: _targets(splits.train, limit=64)), None
     if settings["task"] is None:
         settings["task"] = infer_task(x, y, out, loss)
     if settings["task"] == "classification" and settings["num_classes"] is None and out is not None:

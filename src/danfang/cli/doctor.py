@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from danfang.atomic import removed_on_failure
 from danfang.cli.app import app, err, out, user_errors
 from danfang.doctor import DEFAULT_BUDGET_S
 
@@ -59,7 +60,7 @@ def doctor(
     with user_errors():
         loaded = load_job(job)
         folder = out_dir or Path("runs") / f"{loaded.name}-doctor"
-        with PhaseStatus(quiet) as status:
+        with PhaseStatus(quiet) as status, removed_on_failure(folder):
             result = run_doctor(loaded, folder, epochs=epochs, budget=budget, quiet=quiet,
                                 on_phase=status.update)
         print_summary(result, out)

@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from danfang.atomic import atomic_write_text
+from danfang.atomic import atomic_write_text, is_write_failure, output_error
 from danfang.checkpoint import save_rotating
 
 
@@ -37,8 +37,10 @@ def _replace_text(path: Path, text: str) -> None:
     try:
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if is_write_failure(exc):
+            raise output_error(exc, path) from exc  # type: ignore[arg-type]
         raise
 
 

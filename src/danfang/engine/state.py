@@ -23,6 +23,7 @@ class State:
     epochs: int = 1
     epoch: int = 0                 # 0-based index of the current epoch
     step: int = 0                  # optimizer steps taken so far, over the whole run
+    optimizer_steps: int = 0       # optimizer.step() calls in this session (skipped steps not counted)
     batch_index: int = 0           # index of the batch inside the epoch
     steps_per_epoch: int = 0
     batch: tuple | None = None

@@ -14,6 +14,7 @@ import contextlib
 import copy
 import json
 import math
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,10 +30,13 @@ from danfang.engine.early_stopping import EarlyStopping, improved, monitor_mode
 from danfang.engine.engine import Engine
 from danfang.engine.events import Event
 from danfang.engine.progress import ProgressBar
+from danfang.engine.run_integrity import after_run_findings, optimizer_not_holding_model
 from danfang.engine.state import State
 from danfang.engine.time_plan import EpochPlan, typical_epoch_s
+from danfang.engine.user_code import guarded_batches, job_failure
 from danfang.environment import environment
-from danfang.errors import JobError, RunDirError, UsageError
+from danfang.atomic import is_write_failure, output_error
+from danfang.errors import DanfangError, Interrupted, JobError, OutputError, RunDirError, UsageError
 from danfang.findings import Finding, atomic_write_text
 from danfang.job import Job, default_loss
 from danfang.task import AccuracyMeter
@@ -256,13 +260,19 @@ class Trainer:
     def _forward_loss(self, state: State, batch: tuple) -> torch.Tensor:
         x, y = batch[0], batch[1]
         with self._precision(state.device):
-            out = call_model(state.model, x)
+            try:
+                out = call_model(state.model, x)
+            except Exception as exc:
+                raise job_failure(self.job, "model", exc, x=x) from exc
             state.outputs = out
-            if self.sample_loss is not None:
-                w = batch[2].to(out.dtype if out.is_floating_point() else torch.float32)
-                loss = (self.sample_loss(out, y) * w).sum() / w.sum()
-            else:
-                loss = state.loss_fn(out, y)
+            try:
+                if self.sample_loss is not None:
+                    w = batch[2].to(out.dtype if out.is_floating_point() else torch.float32)
+                    loss = (self.sample_loss(out, y) * w).sum() / w.sum()
+                else:
+                    loss = state.loss_fn(out, y)
+            except Exception as exc:
+                raise job_failure(self.job, "loss", exc, out=out, y=y) from exc
         return loss
 
     def _prepare(self, batch: Any, device: torch.device) -> tuple:
@@ -289,41 +299,74 @@ class Trainer:
         count = 0
         pending: list[tuple[torch.Tensor, int]] = []
         opt.zero_grad(set_to_none=True)
+        # a lone last sample would make a BatchNorm batch of one; with batch_size 1 every batch is one
         batches = self.train_split.batches(s["batch_size"], shuffle=True, seed=s["seed"],
-                                           epoch=state.epoch, drop_singleton=True)
-        for i, batch in enumerate(batches):
+                                           epoch=state.epoch, drop_singleton=s["batch_size"] > 1)
+        batch = None
+        for i, batch in enumerate(guarded_batches(self.job, batches, "train")):
             batch = self._prepare(batch, state.device)
             state.batch_index, state.batch = i, batch
             engine.run(Event.BATCH_START, state)
             loss = self._forward_loss(state, batch)
             state.loss = loss
             engine.run(Event.AFTER_LOSS, state)
-            (loss / accumulate if accumulate > 1 else loss).backward()
+            try:
+                (loss / accumulate if accumulate > 1 else loss).backward()
+            except Exception as exc:
+                raise job_failure(self.job, "backward", exc) from exc
             bs = batch_size_of(batch[0])
             pending.append((loss.detach().float() * bs, bs))
             if (i + 1) % accumulate:
                 continue
-            engine.run(Event.AFTER_BACKWARD, state)
-            if self.grad_clip:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), self.grad_clip, foreach=True)
-            if not state.skip_step:  # a skipped step (e.g. a NaN guard) counts in no train loss
+            for part, n in self._step(state, batch, pending):
+                total += part
+                count += n
+            pending = []
+        if pending:  # the epoch's last, partial accumulation steps too (steps_per_epoch counts it)
+            grads = [p.grad for group in state.optimizer.param_groups for p in group["params"]
+                     if p.grad is not None]
+            if grads:  # the mean over the batches it holds, as a full accumulation is
+                torch._foreach_mul_(grads, accumulate / len(pending))
+            for part, n in self._step(state, batch, pending):
+                total += part
+                count += n
+        return float(total.item() / count) if count else float("nan")
+
+    def _step(self, state: State, batch: tuple, pending: list) -> list:
+        """One optimizer step (unless a callback skips it) after the backward of ``pending``'s
+        batches; returns the losses it counts in the epoch's train loss."""
+        engine = self.engine
+        engine.run(Event.AFTER_BACKWARD, state)
+        if self.grad_clip:
+            torch.nn.utils.clip_grad_norm_(state.model.parameters(), self.grad_clip, foreach=True)
+        counted = []
+        if not state.skip_step:  # a skipped step (e.g. a NaN guard) counts in no train loss
+            try:
                 if needs_closure(state.optimizer):
                     state.optimizer.step(self._closure(state, batch))
                 else:
                     state.optimizer.step()  # state.optimizer: a remedy may have replaced it
-                for part, n in pending:
-                    total += part
-                    count += n
-            pending = []
-            state.skip_step = False
-            state.optimizer.zero_grad(set_to_none=True)
-            state.step += 1
-            if state.scheduler is not None and state.scheduler_interval == "step" \
-                    and not isinstance(state.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-                if state.scheduler.last_epoch < getattr(state.scheduler, "total_steps", math.inf):
-                    state.scheduler.step()
-            engine.run(Event.BATCH_END, state)
-        return float(total.item() / count) if count else float("nan")
+            except JobError:
+                raise
+            except Exception as exc:
+                raise job_failure(self.job, "optimizer", exc) from exc
+            state.optimizer_steps += 1
+            counted = pending
+        state.skip_step = False
+        state.optimizer.zero_grad(set_to_none=True)
+        state.step += 1
+        if state.scheduler is not None and state.scheduler_interval == "step" \
+                and not isinstance(state.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            if state.scheduler.last_epoch < getattr(state.scheduler, "total_steps", math.inf):
+                self._scheduler_step(state)
+        engine.run(Event.BATCH_END, state)
+        return counted
+
+    def _scheduler_step(self, state: State, *args: Any) -> None:
+        try:
+            state.scheduler.step(*args)
+        except Exception as exc:
+            raise job_failure(self.job, "scheduler", exc) from exc
 
     @torch.no_grad()
     def evaluate(self, state: State, split: Split) -> dict[str, float | None]:
@@ -335,18 +378,30 @@ class Trainer:
         count = 0
         flip = state.settings.get("tta") == "flip"
         ebs = state.settings["eval_batch_size"] or 4 * state.settings["batch_size"]
-        for batch in split.batches(ebs, shuffle=False):
+        name = "val" if split is self.val_split else "test" if split is self.test_split else "evaluation"
+        for batch in guarded_batches(self.job, split.batches(ebs, shuffle=False), name):
             batch = self._prepare(batch[:2], state.device)
             x, y = batch
             with self._precision(state.device):
-                out = call_model(model, x)
-                if flip:  # two forwards of N, not one of 2N: no extra copy, same peak memory
-                    out = flip_average(out, call_model(model, x.flip(-1)))
-                loss = state.loss_fn(out, y)
+                try:
+                    out = call_model(model, x)
+                    if flip:  # two forwards of N, not one of 2N: no extra copy, same peak memory
+                        out = flip_average(out, call_model(model, x.flip(-1)))
+                except UsageError:
+                    raise
+                except Exception as exc:
+                    raise job_failure(self.job, "model", exc, x=x, split=name) from exc
+                try:
+                    loss = state.loss_fn(out, y)
+                except Exception as exc:
+                    raise job_failure(self.job, "loss", exc, out=out, y=y) from exc
             bs = batch_size_of(x)
             total += loss.double() * bs
             count += bs
-            accuracy.add(out, y)
+            try:
+                accuracy.add(out, y)
+            except Exception as exc:
+                raise job_failure(self.job, "metrics", exc, out=out, y=y) from exc
         model.train(was_training)
         loss_value = float(total.item() / max(count, 1))
         acc = accuracy.value()
@@ -359,9 +414,9 @@ class Trainer:
         if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
             value = state.metrics.get(state.settings["monitor"])
             if _is_finite(value):
-                sched.step(value)
+                self._scheduler_step(state, value)
         elif state.scheduler_interval == "epoch":
-            sched.step()
+            self._scheduler_step(state)
 
     # -- checkpoints and run.json ------------------------------------------------------------
     @property
@@ -494,7 +549,41 @@ class Trainer:
 
     # -- the whole run -----------------------------------------------------------------------
     def fit(self) -> RunResult:
+        """Build, train, evaluate; on a failure, leave no half-made run folder behind (a folder
+        this call created goes again unless it holds a completed checkpoint) and say
+        truthfully what was kept."""
         state = self._build()
+        made = not self.run_dir.exists()
+        try:
+            return self._fit(state)
+        except KeyboardInterrupt:
+            kept = self._discard_unless_kept(made)
+            raise Interrupted(f"interrupted in epoch {state.epoch + 1}; " + (
+                f"the completed epochs are checkpointed in {self.ckpt_path.parent}: rerun with --resume "
+                "to continue." if kept else "no epoch was checkpointed, so there is nothing to resume.")) from None
+        except DanfangError as exc:
+            kept = self._discard_unless_kept(made)
+            if isinstance(exc, OutputError) and kept:
+                raise OutputError(f"{exc} The completed checkpoints in {self.ckpt_path.parent} are kept: "
+                                  "rerun with --resume once the folder can be written.") from exc
+            raise
+        except OSError as exc:
+            if not is_write_failure(exc):
+                raise
+            kept = self._discard_unless_kept(made)
+            note = f" The completed checkpoints in {self.ckpt_path.parent} are kept." if kept else ""
+            raise OutputError(f"{output_error(exc)}{note}") from exc
+
+    def _discard_unless_kept(self, made: bool) -> bool:
+        """After a failure: does a completed checkpoint exist? If not and this run made the
+        folder, remove it (no empty or half-written run folders)."""
+        ckpts = self.ckpt_path.parent
+        kept = self.checkpoint and (self.ckpt_path.exists() or (ckpts / "prev.pt").exists())
+        if made and not kept:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+        return bool(kept)
+
+    def _fit(self, state: State) -> RunResult:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         clean_stale_temps(self.run_dir, self.ckpt_path.parent)   # left by a kill during a write
         start = self._load(state) if self.resume else 0
@@ -505,7 +594,13 @@ class Trainer:
                 self._budget_end(state)
                 status = "stopped_early" if state.stop_training else status
         else:
+            held = optimizer_not_holding_model(state.model, state.optimizer)
+            if held is not None:
+                state.add_finding(held)
+                state.stop_training, state.stop_reason = True, "the optimizer holds none of the model's parameters"
             status = self._loop(state, start)
+            for finding in after_run_findings(self.job, state, len(state.history) - start):
+                state.add_finding(finding)
         test = None
         if self.settings["restore_best"] and self.best_model is not None:
             state.model.load_state_dict(self.best_model)
