@@ -7,6 +7,7 @@ from danfang.cli.app import app, main
 # importing the command modules registers them on ``app``
 from danfang.cli import demo as _demo  # noqa: E402,F401
 from danfang.cli import doctor as _doctor  # noqa: E402,F401
+from danfang.cli import ensemble as _ensemble  # noqa: E402,F401
 from danfang.cli import fit as _fit  # noqa: E402,F401
 from danfang.cli import lr_find as _lr_find  # noqa: E402,F401
 from danfang.cli import report as _report  # noqa: E402,F401

@@ -134,7 +134,8 @@ def _page(title: str, job: str, body: str) -> str:
 
 
 def write_report(folder: str | Path) -> Path:
-    """Build ``folder/report.html`` from what ``folder`` holds: a study (study.json), a doctor
+    """Build ``folder/report.html`` from what ``folder`` holds: a study (study.json), an ensemble
+    (ensemble.json), a doctor
     folder (findings.json, data_view.json, run/) or a fit run directory (run.json)."""
     from danfang.report.study import render_study
 
@@ -142,6 +143,11 @@ def write_report(folder: str | Path) -> Path:
     path = folder / "report.html"
     if (folder / "study.json").is_file():
         title, body = render_study(folder)
+        atomic_write_text(path, _page(title, str(folder), body))
+    elif (folder / "ensemble.json").is_file():
+        from danfang.report.ensemble import render_ensemble
+
+        title, body = render_ensemble(folder)
         atomic_write_text(path, _page(title, str(folder), body))
     else:
         atomic_write_text(path, render_report(load_report_input(folder)))

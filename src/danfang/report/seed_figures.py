@@ -17,14 +17,14 @@ from danfang.report.svg import PALETTE
 DECIDED, UNDECIDED = "#15803d", "#9ca3af"
 
 
-def _figure(width: float, height: float) -> Any:
+def new_figure(width: float, height: float) -> Any:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
     return fig, fig.subplots()
 
 
-def _style(ax: Any) -> None:
+def style_axes(ax: Any) -> None:
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.tick_params(labelsize=8.5)
@@ -43,7 +43,7 @@ def png_img(fig: Any, alt: str) -> str:
 def seed_spread(values: dict[str, list[float]], aggregates: list[dict[str, Any]], metric: str) -> str:
     """Every seed as a dot, one row a recipe (best on top), the IQM as a bar with its 95% interval."""
     names = [a["recipe"] for a in aggregates] + [n for n in values if n not in {a["recipe"] for a in aggregates}]
-    fig, ax = _figure(6.4, 0.9 + 0.55 * len(names))
+    fig, ax = new_figure(6.4, 0.9 + 0.55 * len(names))
     agg = {a["recipe"]: a for a in aggregates}
     rng = np.random.default_rng(0)
     for i, name in enumerate(names):
@@ -60,7 +60,7 @@ def seed_spread(values: dict[str, list[float]], aggregates: list[dict[str, Any]]
     ax.set_yticks(range(len(names)), labels=list(reversed(names)), fontsize=9)
     ax.set_ylim(-0.7, len(names) - 0.5)
     ax.set_xlabel(f"best {metric} of each seed (bar: IQM and its 95% bootstrap interval)", fontsize=9)
-    _style(ax)
+    style_axes(ax)
     return png_img(fig, f"every seed's {metric} by recipe with the IQM and its interval")
 
 
@@ -68,7 +68,7 @@ def improvement(pairs: list[dict[str, Any]]) -> str:
     """P(better > worse) of every pair with its 95% interval; green when it clears 0.5."""
     if not pairs:
         return ""
-    fig, ax = _figure(6.4, 0.9 + 0.42 * len(pairs))
+    fig, ax = new_figure(6.4, 0.9 + 0.42 * len(pairs))
     for i, p in enumerate(pairs):
         y = len(pairs) - 1 - i
         color = DECIDED if p["decided"] else UNDECIDED
@@ -81,7 +81,7 @@ def improvement(pairs: list[dict[str, Any]]) -> str:
     ax.set_xlim(min(0.45, min(p["ci"][0] for p in pairs) - 0.02), 1.03)
     ax.set_ylim(-0.6, len(pairs) - 0.4)
     ax.set_xlabel("probability of improvement and its 95% interval", fontsize=9)
-    _style(ax)
+    style_axes(ax)
     return png_img(fig, "probability of improvement of every pair with its 95% interval")
 
 
@@ -90,7 +90,7 @@ def profile(prof: dict[str, Any] | None, metric: str, order: list[str] | None = 
     ``order`` (best first) keeps each recipe's colour the same as in :func:`seed_spread`."""
     if not prof:
         return ""
-    fig, ax = _figure(6.4, 3.4)
+    fig, ax = new_figure(6.4, 3.4)
     taus = prof["thresholds"]
     names = [n for n in (order or []) if n in prof["fraction"]]
     names += [n for n in prof["fraction"] if n not in names]
@@ -103,7 +103,7 @@ def profile(prof: dict[str, Any] | None, metric: str, order: list[str] | None = 
     ax.set_ylabel(f"fraction of runs with {metric} {relation} τ", fontsize=9)
     ax.set_ylim(-0.02, 1.02)
     ax.legend(fontsize=8, frameon=False)
-    _style(ax)
+    style_axes(ax)
     return png_img(fig, f"performance profiles of {metric}")
 
 
