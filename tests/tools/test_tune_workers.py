@@ -5,9 +5,11 @@ because a worker died."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import optuna
@@ -120,6 +122,43 @@ def test_rerun_resumes_the_study_to_its_target(healthy_job, tmp_path):
     # the target already reached: nothing runs
     tune(healthy_job, trials=3, out=tmp_path / "t", **QUICK)
     assert len(optuna.load_study(study_name=again.study_name, storage=again.storage).trials) == 3
+
+
+def _wait_for(predicate, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.3)
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_interrupting_tune_stops_the_workers_and_queues_their_trials_for_the_rerun(healthy_job, tmp_path, how):
+    out = tmp_path / "t"
+    proc = subprocess.Popen([sys.executable, "-m", "danfang", "tune", str(healthy_job), "--trials", "2",
+                             "--epochs", "500", "--heartbeat", "1", "--grace", "2", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    url = f"sqlite:///{out / 'tune.db'}"
+
+    def running() -> bool:
+        try:
+            return any(t.state == State.RUNNING for t in optuna.load_study(study_name="job-tune", storage=url).trials)
+        except Exception:  # not created yet
+            return False
+
+    try:
+        _wait_for(running)
+        if how == "ctrl-c":  # the terminal sends SIGINT to the whole process group
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130 and "rerun the same command" in " ".join(stderr.split())
+    trials = optuna.load_study(study_name="job-tune", storage=url).trials
+    assert trials[0].state == State.FAIL and trials[1].state == State.WAITING
+    assert trials[1].system_attrs["retry_history"] == [0]
 
 
 RAISES_IN_SEARCH_SPACE = HEALTHY_JOB + '''

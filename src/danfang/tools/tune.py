@@ -131,6 +131,8 @@ def tune(job_path: str | Path, *, trials: int, out: str | Path, storage: str | N
     missing trials into :class:`TuneIncomplete` (exit 1).
     """
     optuna = optuna_module()
+    from sqlalchemy.exc import SQLAlchemyError  # Optuna's RDB storage runs on SQLAlchemy
+
     _check_options(trials, workers, epochs, heartbeat_interval, grace_period, max_retry)
     job = load_job(job_path)
     out = Path(out)
@@ -149,9 +151,13 @@ def tune(job_path: str | Path, *, trials: int, out: str | Path, storage: str | N
     spec = WorkerSpec(str(job_path), url, study_name, trials, first_number, str(out), epochs, seed,
                       heartbeat_interval, grace_period, max_retry)
     supervisor = Supervisor(spec, study, rdb, workers=workers, max_restarts=trials * max(1, max_retry))
-    supervisor.run()
-
-    state = ledger(study, trials, first_number)
+    try:
+        supervisor.run()
+        state = ledger(study, trials, first_number)
+    except SQLAlchemyError as exc:
+        raise TuneIncomplete(f"the storage {shown_url(url)} stopped answering ({type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0]}); finished trials are kept in it. Rerun the same "
+                             "command when it is back: running trials are failed and retried.") from None
     complete = [t for t in state.finished if t.state == optuna.trial.TrialState.COMPLETE]
     best = study.best_trial if complete else None
     problems, bad_input = ([], False) if state.done else _describe_failures(state, supervisor.deaths,

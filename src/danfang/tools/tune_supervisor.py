@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import signal
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +60,10 @@ def _own_running(study: Any, pids: set[int]) -> dict[int, list[Any]]:
     return found
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 class Supervisor:
     """Runs up to ``workers`` worker processes on ``spec`` and restarts dead ones, at most
     ``max_restarts`` times in all. :attr:`deaths` says who died and how."""
@@ -101,7 +106,12 @@ class Supervisor:
                 self.deaths.append(Death(pid, proc.exitcode, held[0].number if held else None))
 
     def run(self) -> None:
-        """Until the study has its trials, or there is nothing left that a worker could do."""
+        """Until the study has its trials, or there is nothing left that a worker could do.
+        Ctrl-C or SIGTERM stops the workers (their trials are queued again) and raises
+        KeyboardInterrupt."""
+        previous = signal.getsignal(signal.SIGTERM)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _interrupt)
         try:
             while True:
                 self._reap()
@@ -115,9 +125,12 @@ class Supervisor:
                         state.has_work and not self.gave_up):
                     return
                 time.sleep(POLL_S)
-        except KeyboardInterrupt:
+        except BaseException:
             self.stop()
             raise
+        finally:
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGTERM, previous)
 
     def stop(self) -> None:
         """Terminate the workers; their trials are failed and queued again for the next run."""
@@ -125,5 +138,8 @@ class Supervisor:
             proc.terminate()
         for pid, proc in list(self._procs.items()):
             proc.join()
-            self._fail_trials_of(pid)
+            try:
+                self._fail_trials_of(pid)
+            except Exception:  # the storage is gone too: the heartbeat grace period will do it
+                pass
         self._procs.clear()
