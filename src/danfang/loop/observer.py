@@ -109,6 +109,15 @@ class LoopObserver:
         self._last_leaf: nn.Module | None = None
         self._win_backwards, self._win_ratios, self._win_summed = 0, [], False
         self._since_backward, self._since_backward_n = 0.0, 0
+        # Tensor.backward, wrapped while attached: the loss of every step, whatever computed it
+        self._backward_loss: torch.Tensor | None = None
+        self._backward_scale = 1.0       # backward'd value / loss on the latest sampled step
+        self._backwards_without_step = 0  # a loop that updates the weights by hand has no step
+        self._manual_steps = 0
+        self._primary_idle = 0            # steps of other optimizers since the primary last stepped
+        self._retired_findings: list[Finding] = []
+        self._orig_backward = None
+        self._in_backward = False
 
     # ---- attach / detach -------------------------------------------------------------
     def attach(self) -> "LoopObserver":
@@ -121,12 +130,42 @@ class LoopObserver:
                          M.register_module_forward_hook(self._post_forward, always_call=True),
                          O.register_optimizer_step_pre_hook(self._pre_step),
                          O.register_optimizer_step_post_hook(self._post_step)]
+        self._wrap_backward()
         return self
+
+    def _wrap_backward(self) -> None:
+        """Wrap ``torch.Tensor.backward`` (PyTorch has no global backward hook): the wrapper keeps a
+        detached reference to the scalar being back-propagated, no host sync, then calls through."""
+        original = torch.Tensor.backward
+        observer = self
+
+        def backward(tensor, *args, **kwargs):
+            if observer._orig_backward is None or observer._in_backward:
+                return original(tensor, *args, **kwargs)
+            observer._in_backward = True  # (the window dispatches this call back through the wrapper)
+            try:
+                observer._on_backward_any(tensor)
+                return original(tensor, *args, **kwargs)
+            finally:
+                observer._in_backward = False
+
+        backward.__wrapped__ = original  # type: ignore[attr-defined]
+        backward.__doc__ = original.__doc__
+        self._orig_backward, self._backward_wrapper = original, backward
+        torch.Tensor.backward = backward
+
+    def _unwrap_backward(self) -> None:
+        if self._orig_backward is None:
+            return
+        if torch.Tensor.backward is self._backward_wrapper:
+            torch.Tensor.backward = self._orig_backward
+        self._orig_backward = None  # wrapped again by someone else: ours stays, inert
 
     def detach(self) -> None:
         for h in self._handles:
             h.remove()
         self._handles = []
+        self._unwrap_backward()
         self._window.leave()
         self._train_window, self._eval_left = False, 0
         self._depth, self._root = 0, None
@@ -234,7 +273,8 @@ class LoopObserver:
     # ---- the loss window: functional losses and backward() on sampled steps ------------
     def _on_call(self, name: str, args: tuple, kwargs: dict, out: Any) -> None:
         if name == "backward":
-            self._on_backward(args[0] if args else kwargs.get("tensors"))
+            if not self._in_backward:  # torch.autograd.backward called directly
+                self._on_backward(args[0] if args else kwargs.get("tensors"))
             return
         inp = args[0] if args else kwargs.get("input")
         tgt = args[1] if len(args) > 1 else kwargs.get("target")
@@ -272,18 +312,55 @@ class LoopObserver:
         if not self._train_window or self._in_step:
             return
         self._win_backwards += 1
+        if self._since_backward_n:
+            self.record.matched_backwards += 1
         if isinstance(tensor, torch.Tensor) and tensor.numel() == 1 and self._step_loss is None \
                 and not self._since_backward_n:
             self._step_loss = tensor.detach()  # a loss written by hand: its backward is the curve point
         if isinstance(tensor, torch.Tensor) and tensor.numel() == 1 and self._since_backward_n:
             total = self._since_backward
             if total and math.isfinite(total):
-                self._win_ratios.append(float(tensor.detach()) / total)
+                ratio = float(tensor.detach()) / total
+                self._win_ratios.append(ratio)
+                if math.isfinite(ratio) and ratio > 0:
+                    self._backward_scale = ratio
+        elif isinstance(tensor, torch.Tensor) and tensor.numel() == 1:
+            self.record.unmatched_backwards += 1
         self._since_backward, self._since_backward_n = 0.0, 0
 
+    def _on_backward_any(self, tensor: torch.Tensor) -> None:
+        if self._in_step or not isinstance(tensor, torch.Tensor):
+            return
+        if tensor.numel() == 1:
+            self._backward_loss = tensor.detach()
+        self._on_backward(tensor)
+        self._backwards_without_step += 1
+        if not self._opts and self._backwards_without_step > 2:
+            self._manual_step()
+
+    def _manual_step(self) -> None:
+        """A loop without an optimizer (``p.data.add_(-lr * p.grad)``): each backward is a step
+        of the loss curve, and ends a sampled window."""
+        self._manual_steps += 1
+        loss, self._step_loss = self._step_loss, None
+        if loss is None:
+            loss = self._backward_loss
+        self._backward_loss = None
+        if loss is not None:
+            self._curve_pending.append(loss)
+        if self._train_window:
+            self._win_backwards, self._win_ratios, self._win_summed = 0, [], False
+            self._train_window = False
+            self._window.leave()
+        self._want_window = self._manual_steps % self.sample_every == 0
+
     def _close_step_window(self, opt: _Opt) -> None:
-        self.record.windows.append(StepWindow(opt.seen.name, opt.seen.name in _ADAPTIVE, self._win_backwards,
-                                              self._win_ratios, self._win_summed))
+        step = self.record.steps - 1
+        calls = [s for s in self.record.samples[-32:] if s.step == step]
+        self.record.windows.append(StepWindow(
+            opt.seen.name, opt.seen.name in _ADAPTIVE, self._win_backwards, self._win_ratios, self._win_summed,
+            same_loss=len({(s.kind, s.target_shape) for s in calls}) <= 1,
+            constant_targets=any(s.tgt_distinct == 1 for s in calls)))
         self._win_backwards, self._win_ratios, self._win_summed = 0, [], False
         self._since_backward, self._since_backward_n = 0.0, 0
         self._train_window = False
@@ -394,8 +471,18 @@ class LoopObserver:
         grad = self._first_grad(optimizer)
         opt.grad, opt.version = grad, (grad._version if grad is not None else 0)
         opt.forwards = 0
+        self._backwards_without_step = 0
+        loss, self._step_loss = self._step_loss, None
+        backward_loss, self._backward_loss = self._backward_loss, None
+        if loss is None and backward_loss is not None:
+            loss = backward_loss / self._backward_scale if self._backward_scale != 1.0 else backward_loss
+        if self._primary is not None and opt is not self._primary:
+            self._primary_idle += 1
+            if self._primary_idle > 2 * self.cadence + 2:
+                self._retire_primary()
+        else:
+            self._primary_idle = 0
         if opt is self._primary or self._primary is None:
-            loss, self._step_loss = self._step_loss, None
             watch = self.also_training_checks
             if loss is not None:
                 self._curve_pending.append(loss)
@@ -408,8 +495,28 @@ class LoopObserver:
         if seen.steps % self.cadence == 0:
             self._judge()
 
+    def _retire_primary(self) -> None:
+        """The optimizer the training checks followed stopped stepping while another steps (a
+        new phase, a rebuilt optimizer): keep what they found and follow the next one."""
+        watch = self.also_training_checks
+        if watch is not None:
+            self._retired_findings += [f for f in watch.findings if f not in self._retired_findings]
+            watch.close()
+        self.also_training_checks, self._primary, self._primary_idle = None, None, 0
+
+    def objective_need_not_fall(self) -> bool:
+        """Whether the loop's loss need not fall, so its progress is not judged (task ``other``):
+        several optimizers stepping different models (a GAN), or an objective written by hand
+        (a policy gradient's ``-log_prob * return``) with no loss function behind its backward."""
+        rec = self.record
+        busy = {o.model for o in rec.optimizers.values() if o.steps >= 3}
+        return len(busy) >= 2 or (rec.unmatched_backwards > 0 and rec.matched_backwards == 0)
+
     # ---- judging and reporting ------------------------------------------------------------
     def _judge(self) -> None:
+        watch = self.also_training_checks
+        if watch is not None:
+            watch.history.task = "other" if self.objective_need_not_fall() else None
         for root in self._roots.values():
             if root.last_leaf is not None:
                 root.seen.last_layer = type(root.last_leaf).__name__
@@ -440,6 +547,7 @@ class LoopObserver:
         """Every (code, where) found so far, at its first occurrence; training checks included."""
         self._judge()
         out = list(self._findings)
+        out += [f for f in self._retired_findings if all((g.code, g.where) != (f.code, f.where) for g in out)]
         if self.also_training_checks is not None:
             out += [f for f in self.also_training_checks.findings
                     if all((g.code, g.where) != (f.code, f.where) for g in out)]
@@ -459,6 +567,7 @@ class LoopObserver:
                            for o in rec.optimizers.values()],
             "losses": dict(rec.losses),
             "validation_passes": sum(m.eval_passes for m in rec.models.values() if m.stepped),
+            "objective_need_not_fall": self.objective_need_not_fall(),
             "loss_curve": [v for _, v in self._curve],
             "loss_curve_steps": [s for s, _ in self._curve],
             "findings": [f.to_dict() for f in self.findings],

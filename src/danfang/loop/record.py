@@ -32,15 +32,6 @@ class OptimizerSeen:
     name: str
     params: int
     steps: int = 0
-    samples: list[LossSample] = field(default_factory=list)       # training loss calls (sampled steps)
-    eval_samples: list[tuple[int, LossSample]] = field(default_factory=list)  # (evaluation pass, call)
-    windows: list[StepWindow] = field(default_factory=list)
-
-    def keep_bounded(self, limit: int = 300) -> None:
-        """Keep the first samples and the latest ones, so memory stays bounded on long runs."""
-        for items in (self.samples, self.eval_samples, self.windows):
-            if len(items) > limit:
-                del items[16:len(items) - limit + 100]
     model: str | None = None              # the root module whose parameters it holds
     steps_in_eval_mode: int = 0           # steps after a training forward of the model in eval mode
     steps_with_no_grad: int = 0           # steps where none of its parameters had a gradient
@@ -74,6 +65,8 @@ class StepWindow:
     backwards: int
     ratios: list[float]     # backward'd value / sum of the loss values since the previous backward
     summed_losses: bool     # some loss in the window used reduction="sum"
+    same_loss: bool = True  # every loss call of the window was of one kind and one target shape
+    constant_targets: bool = False  # some loss call's targets were one value (a GAN's real/fake labels)
 
 
 @dataclass
@@ -86,6 +79,8 @@ class LoopRecord:
     samples: list[LossSample] = field(default_factory=list)       # training loss calls (sampled steps)
     eval_samples: list[tuple[int, LossSample]] = field(default_factory=list)  # (evaluation pass, call)
     windows: list[StepWindow] = field(default_factory=list)
+    matched_backwards: int = 0     # sampled backward() calls of a loss function's result
+    unmatched_backwards: int = 0   # sampled backward() calls with no loss function behind them
 
     def keep_bounded(self, limit: int = 300) -> None:
         """Keep the first samples and the latest ones, so memory stays bounded on long runs."""

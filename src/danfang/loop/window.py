@@ -1,7 +1,6 @@
-"""``LossWindow``: a ``TorchFunctionMode`` that sees loss functions and ``backward()`` calls.
+"""``LossWindow``: a ``TorchFunctionMode`` that sees loss functions (and ``torch.autograd.backward``).
 
-Module hooks see ``nn.CrossEntropyLoss()(...)`` but not ``F.cross_entropy(...)``, and nothing
-sees ``loss.backward()``. While the window is open every torch function call passes through
+Module hooks see ``nn.CrossEntropyLoss()(...)`` but not ``F.cross_entropy(...)``. While the window is open every torch function call passes through
 :meth:`LossWindow.__torch_function__` (a dictionary lookup, then the call itself), so the
 observer opens it only on sampled steps and for the first batches of an evaluation pass,
 and never nests it under another mode it did not push.
@@ -21,7 +20,7 @@ WATCHED: dict[Callable, str] = {
     F.binary_cross_entropy_with_logits: "binary_cross_entropy_with_logits",
     F.binary_cross_entropy: "binary_cross_entropy",
     F.mse_loss: "mse_loss", F.l1_loss: "l1_loss", F.smooth_l1_loss: "smooth_l1_loss", F.huber_loss: "huber_loss",
-    torch.Tensor.backward: "backward", torch.autograd.backward: "backward",
+    torch.autograd.backward: "backward",  # Tensor.backward is wrapped by the observer itself
 }
 
 

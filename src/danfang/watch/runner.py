@@ -41,7 +41,7 @@ def loss_verdict(curve: list[float]) -> tuple[str, str]:
     first, last = sorted(curve[:q])[q // 2], sorted(curve[-q:])[q // 2]
     if first > 0 and last <= 0.9 * first:
         return "healthy", (f"The training loss fell from {first:.4g} to {last:.4g} over {len(curve)} "
-                           "optimizer steps, and the loop checks found nothing wrong.")
+                           "training steps, and the loop checks found nothing wrong.")
     return "inconclusive", (f"The training loss went from {first:.4g} to {last:.4g}; from a script's loss "
                             "alone danfang cannot tell a slow start from an objective that need not fall.")
 
@@ -103,6 +103,11 @@ def watch_script(script: str | Path, args: list[str], out: str | Path, *, cadenc
     if notes:
         summary["notes"] = notes
     verdict, reason = loss_verdict(summary.get("loss_curve") or [])
+    if summary.get("objective_need_not_fall") and verdict != "diverged":
+        verdict, reason = "inconclusive", (
+            "The loop's objective need not fall (several models trained against each other, or a loss "
+            "written by hand such as a policy gradient), so its curve is not a verdict; judge the run by "
+            "its own metric (return, sample quality).")
     problems = sorted({f.code for f in findings if f.severity in ("error", "warning")})
     if verdict == "healthy" and problems:
         verdict = "inconclusive"

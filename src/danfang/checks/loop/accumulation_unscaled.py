@@ -17,7 +17,8 @@ class AccumulationUnscaled(LoopCheck):
     Evidence: on sampled optimizer steps that each gathered ``k >= 2`` ``backward()`` calls
     (outside ``step(closure)``), the tensor passed to ``backward()`` was the loss itself
     (ratio within ``tolerance`` of 1 to the losses computed before it) rather than the loss
-    divided by k. Adam-like optimizers are scale invariant, so there the finding is info:
+    divided by k. Two backward calls of different losses, or of one-valued targets (a GAN's
+    discriminator on its real batch, then its fake batch), are a sum of terms, not accumulation. Adam-like optimizers are scale invariant, so there the finding is info:
     only gradient clipping and the weight of L2 penalties change.
 
     Likely causes: ``loss.backward()`` where ``(loss / accumulation_steps).backward()`` was meant.
@@ -30,7 +31,8 @@ class AccumulationUnscaled(LoopCheck):
     tolerance = 0.1
 
     def run(self, record: LoopRecord) -> list[Finding]:
-        windows = [w for w in record.windows if w.backwards >= 2 and w.ratios and not w.summed_losses]
+        windows = [w for w in record.windows if w.ratios and not w.summed_losses and
+                   (w.backwards >= 3 or w.backwards == 2 and w.same_loss and not w.constant_targets)]
         if len(windows) < self.min_windows:
             return []
         ratios = [r for w in windows for r in w.ratios]

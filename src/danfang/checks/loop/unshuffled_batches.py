@@ -16,7 +16,8 @@ class UnshuffledBatches(LoopCheck):
     Evidence: every sampled training batch of class labels (at least ``min_labels`` labels,
     a 1-D target) held a single class or its labels in non-decreasing order, while the
     sampled batches together held at least two classes. With shuffled batches of 8 or more
-    labels that is vanishingly unlikely.
+    labels that is vanishingly unlikely. Steps with several labelled loss calls are not data
+    batches (a GAN labels its real batch 1 and its fake batch 0) and are left out.
 
     Likely causes: ``DataLoader(..., shuffle=False)`` over a data set stored sorted by label.
 
@@ -28,9 +29,14 @@ class UnshuffledBatches(LoopCheck):
     min_labels = 8
 
     def run(self, record: LoopRecord) -> list[Finding]:
-        batches = [s for s in record.samples if (s.kind in CLASS_LOSSES or s.kind in BINARY_LOSSES)
-                   and s.tgt_integral and s.tgt_labels >= self.min_labels
-                   and (len(s.target_shape) == 1 or s.target_shape[1:] == (1,))]
+        labelled = [s for s in record.samples if (s.kind in CLASS_LOSSES or s.kind in BINARY_LOSSES)
+                    and s.tgt_integral and s.tgt_labels >= self.min_labels
+                    and (len(s.target_shape) == 1 or s.target_shape[1:] == (1,))]
+        per_step: dict[int, int] = {}
+        for s in labelled:
+            per_step[s.step] = per_step.get(s.step, 0) + 1
+        # a step with several labelled calls builds its labels (a GAN's real and fake batches)
+        batches = [s for s in labelled if per_step[s.step] == 1]
         if len(batches) < self.min_samples:
             return []
         classes = {s.tgt_min for s in batches} | {s.tgt_max for s in batches}
