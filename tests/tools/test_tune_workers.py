@@ -203,6 +203,18 @@ def test_a_trial_whose_worker_always_dies_ends_with_exit_1_naming_the_signal(wri
     assert "tried 2 times" in str(caught.value) and "SIGKILL" in str(caught.value)
 
 
+@pytest.mark.slow
+def test_workers_that_die_before_holding_a_trial_are_not_restarted_forever(write_job, tmp_path):
+    job = write_job(HEALTHY_JOB + '''
+import multiprocessing, os, signal
+if multiprocessing.current_process().name == "danfang-tune-worker":  # only in the workers
+    os.kill(os.getpid(), signal.SIGKILL)
+''')
+    result = tune(job, trials=2, out=tmp_path / "t", **QUICK)
+    assert not result.finished and result.n_complete == 0
+    assert "Gave up after 3 worker deaths (3 killed by SIGKILL" in " ".join(result.problems)
+
+
 @pytest.mark.parametrize("args, says", [
     (["--workers", "0"], "--workers must be a positive integer"),
     (["--heartbeat", "2", "--grace", "2"], "--grace (2 s) must be longer than --heartbeat"),

@@ -23,6 +23,8 @@ from danfang.tools.tune_worker import WorkerSpec, run_worker, worker_id
 
 #: Seconds between two looks at the workers and the study.
 POLL_S = 0.5
+#: Workers that die without holding a trial before the supervisor stops restarting them.
+CRASHES_BEFORE_GIVING_UP = 3
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,10 @@ class Supervisor:
 
     @property
     def gave_up(self) -> bool:
-        return len(self.deaths) > self.max_restarts
+        """Too many deaths in all, or workers that keep breaking before they hold a trial (the
+        worker itself failing, e.g. a storage it cannot reach: restarting will not help)."""
+        crashes = sum(d.trial_number is None for d in self.deaths)
+        return len(self.deaths) > self.max_restarts or crashes >= CRASHES_BEFORE_GIVING_UP
 
     def _start(self) -> None:
         spec = WorkerSpec(**{**self.spec.__dict__, "seed": self.spec.seed + self.started})
