@@ -26,22 +26,39 @@ class WatchResult:
     out: Path | None = None
 
 
-def loss_verdict(curve: list[float]) -> tuple[str, str]:
+def _median(values: list[float]) -> float:
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def loss_verdict(curve: list[float], steps: int | None = None) -> tuple[str, str]:
     """A verdict from the training-loss curve alone (no validation loss is known in a script).
 
-    ``diverged`` for a non-finite loss at the end; ``healthy`` when the last quarter's median
-    is at most 90% of the first quarter's; otherwise ``inconclusive`` — a rising or flat loss
-    is not called broken, since GAN, RL and contrastive objectives do that when healthy.
+    ``curve`` holds the loss values read (every step, or only sampled ones), ``steps`` the
+    optimizer steps seen. ``diverged`` for a non-finite loss at the end; ``healthy`` when the
+    last quarter's median is below the first quarter's by 10% of it, or by more than three
+    times the last quarter's noise (a language model's cross-entropy falls a few percent an
+    epoch while it learns); otherwise ``inconclusive`` — a rising or flat loss is not called
+    broken, since GAN, RL and contrastive objectives do that when healthy.
     """
-    if len(curve) < 8:
-        return "inconclusive", f"Only {len(curve)} loss value(s) were seen; a curve needs more steps."
+    steps = len(curve) if steps is None else steps
+    if steps == 0:
+        return "inconclusive", ("No optimizer step was seen: the script updates its parameters by hand "
+                                "(p.data.add_) or does not train, so danfang could judge only what it computed.")
+    if len(curve) < 6:
+        return "inconclusive", (f"Only {len(curve)} loss value(s) were read over {steps} optimizer steps; "
+                                "a curve needs more.")
     if not math.isfinite(curve[-1]):
         return "diverged", "The training loss became NaN/Inf."
     q = max(2, len(curve) // 4)
-    first, last = sorted(curve[:q])[q // 2], sorted(curve[-q:])[q // 2]
-    if first > 0 and last <= 0.9 * first:
-        return "healthy", (f"The training loss fell from {first:.4g} to {last:.4g} over {len(curve)} "
-                           "training steps, and the loop checks found nothing wrong.")
+    head, tail = curve[:q], curve[-q:]
+    first, last = _median(head), _median(tail)
+    noise = 1.4826 * _median([abs(v - last) for v in tail]) if q >= 4 else math.inf
+    drop = first - last
+    if drop > 0 and (first > 0 and last <= 0.9 * first or drop > 3 * noise):
+        return "healthy", (f"The training loss fell from {first:.4g} to {last:.4g} over {steps} "
+                           "optimizer steps, and the loop checks found nothing wrong.")
     return "inconclusive", (f"The training loss went from {first:.4g} to {last:.4g}; from a script's loss "
                             "alone danfang cannot tell a slow start from an objective that need not fall.")
 
@@ -102,7 +119,7 @@ def watch_script(script: str | Path, args: list[str], out: str | Path, *, cadenc
         notes.append(f"reading the observer failed: {type(exc).__name__}: {exc}")
     if notes:
         summary["notes"] = notes
-    verdict, reason = loss_verdict(summary.get("loss_curve") or [])
+    verdict, reason = loss_verdict(summary.get("loss_curve") or [], summary.get("steps", 0))
     if summary.get("objective_need_not_fall") and verdict != "diverged":
         verdict, reason = "inconclusive", (
             "The loop's objective need not fall (several models trained against each other, or a loss "
