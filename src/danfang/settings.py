@@ -14,6 +14,8 @@ import numbers
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import numpy as np
+
 from danfang.task import TASKS
 
 #: key -> (default, description). ``None`` default means "decided later" (e.g. inferred).
@@ -153,7 +155,7 @@ def _num(x: float) -> str:
 
 
 def _is_bool(value: Any) -> bool:
-    return isinstance(value, bool) or type(value).__name__ == "bool_"   # numpy.bool_
+    return isinstance(value, (bool, np.bool_))
 
 
 def _same(value: Any, choice: Any) -> bool:

@@ -26,6 +26,7 @@ def user_errors() -> Iterator[None]:
     a checkpoint (a run's own interruption says what it kept)."""
     from danfang.atomic import is_write_failure, output_error
     from danfang.errors import Interrupted
+    from danfang.report.bidi import show_bidi
 
     try:
         yield
@@ -33,7 +34,7 @@ def user_errors() -> Iterator[None]:
         err.print(f"[yellow]interrupted[/]: {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     except DanfangError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(show_bidi(str(exc)))}", highlight=False, markup=True, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     except OSError as exc:
         if not is_write_failure(exc):

@@ -49,7 +49,9 @@ def doctor(
     job: Path = typer.Argument(..., help="Path of the job file (DESIGN §1)."),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Output folder (default runs/<job>-doctor)."),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Train at most this many epochs."),
-    budget: float = typer.Option(DEFAULT_BUDGET_S, "--budget", help="Seconds of monitored training at most."),
+    budget: float = typer.Option(DEFAULT_BUDGET_S, "--budget",
+                                 help="Seconds for the whole run at most (audit, preflight, training, curves); "
+                                      "each phase shortens itself to its share and says what it cut."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Diagnose JOB; write findings.json and report.html. Exit 1 if an error-severity finding."""
@@ -57,11 +59,19 @@ def doctor(
     from danfang.job import load_job
     from danfang.report.terminal import print_summary
 
+    import time
+
+    started = time.perf_counter()  # the budget counts the job's loading too
     with user_errors():
+        if not budget > 0:
+            from danfang.errors import UsageError
+
+            raise UsageError(f"danfang doctor --budget must be a positive number of seconds, got {budget}.")
         loaded = load_job(job)
         folder = out_dir or Path("runs") / f"{loaded.name}-doctor"
         with PhaseStatus(quiet) as status, removed_on_failure(folder):
             result = run_doctor(loaded, folder, epochs=epochs, budget=budget, quiet=quiet,
-                                on_phase=status.update)
+                                on_phase=status.update, started=started)
         print_summary(result, out)
-        raise typer.Exit(result.exit_code)
+        # DESIGN §2: a run that diverged is an error, whichever check said so
+        raise typer.Exit(1 if result.verdict == "diverged" else result.exit_code)

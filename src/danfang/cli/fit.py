@@ -14,8 +14,9 @@ RECIPE_HELP = "Recipe when the job defines no optimizer: " + "; ".join(
     f"{name}{' (default)' if name == DEFAULT else ''}: {r.description}" for name, r in RECIPES.items())
 
 
-def print_run_summary(result) -> None:
-    """What the run reached, the curve verdict, and what the monitor found and repaired."""
+def print_run_summary(result):
+    """What the run reached, the curve verdict, and what the monitor found and repaired;
+    returns the curve diagnosis."""
     from danfang.checks.curves import explain
 
     best, final = result.best, result.final
@@ -41,6 +42,14 @@ def print_run_summary(result) -> None:
             out.print(f"  {f.severity} [bold]{f.code}[/]{f' ({f.where})' if f.where else ''}: {f.message}")
     for r in result.repairs:
         out.print(f"  repair [bold]{r['action']}[/] at step {r['step']}: {r.get('result', '')}")
+    return diagnosis
+
+
+def run_exit_code(result, diagnosis) -> int:
+    """DESIGN §2: 0 only for a run with no error finding (the run's or the curves'); a run that
+    diverged is one."""
+    findings = [*result.findings, *diagnosis.findings]
+    return 1 if diagnosis.verdict == "diverged" or any(f.severity == "error" for f in findings) else 0
 
 
 def fit_callbacks(job, monitor: bool, repair: bool) -> list:
@@ -117,6 +126,6 @@ def fit(
         from danfang.report.html import write_report
 
         write_report(result.run_dir)
-        print_run_summary(result)
+        diagnosis = print_run_summary(result)
         out.print(f"report: {result.run_dir / 'report.html'}")
-        raise typer.Exit(1 if any(f.severity == "error" for f in result.findings) else 0)
+        raise typer.Exit(run_exit_code(result, diagnosis))

@@ -17,6 +17,7 @@ from typing import Any
 
 from danfang.findings import Finding, atomic_write_text
 from danfang.report.batch_view import render_data_view
+from danfang.report.bidi import show_bidi
 from danfang.report.charts import Figure, learning_curves, probe_figures
 from danfang.report.load import ReportInput, load_report_input
 from danfang.report.verdicts import SEVERITY_ORDER, verdict_style
@@ -119,6 +120,11 @@ def render_report(r: ReportInput) -> str:
 
 
 def _page(title: str, job: str, body: str) -> str:
+    """The whole page around ``body``; bidi controls anywhere in it are shown, not obeyed."""
+    return show_bidi(_frame(title, job, body))
+
+
+def _frame(title: str, job: str, body: str) -> str:
     from danfang import __version__
 
     css = resources.files("danfang.report").joinpath("style.css").read_text(encoding="utf-8")
@@ -150,5 +156,5 @@ def write_report(folder: str | Path) -> Path:
         title, body = render_ensemble(folder)
         atomic_write_text(path, _page(title, str(folder), body))
     else:
-        atomic_write_text(path, render_report(load_report_input(folder)))
+        atomic_write_text(path, show_bidi(render_report(load_report_input(folder))))
     return path
