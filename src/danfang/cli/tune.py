@@ -43,7 +43,7 @@ def tune(
             err.print("[yellow]interrupted[/]: finished trials are kept in the study; the running ones are "
                       "marked failed and retried when you rerun the same command.")
             raise typer.Exit(130) from None
-        retried = (f", {result.n_retried} retried after a dead worker ({'; '.join(result.retried_after)})"
+        retried = (f", {result.n_retried} retried after a dead worker: {'; '.join(result.retried_after)}"
                    if result.n_retried else "")
         failed = f", {result.n_failed} failed" if result.n_failed else ""
         out.print(f"study {result.study_name} in {result.shown_storage}: {result.n_complete} complete, "

@@ -26,6 +26,10 @@ from danfang.tools.tune_worker import WorkerSpec
 __all__ = ["TuneIncomplete", "TuneResult", "default_space", "postgres_driver_url", "tune"]
 
 
+#: How a trial failed by ``fail_stale_trials`` (not a worker this call watched) lost its worker.
+HEARTBEAT_STOPPED = "stopped sending heartbeats (its worker died in an earlier run or elsewhere)"
+
+
 class TuneIncomplete(DanfangError):
     """The requested trials could not all be finished (failed trials, workers that kept dying).
     Not bad input, so the exit code is 1."""
@@ -46,7 +50,7 @@ class TuneResult:
     target: int = 0                     # finished trials requested (--trials)
     n_failed: int = 0                   # trials of this call that failed and were not run again
     n_retried: int = 0                  # trials of this call that re-ran a trial whose worker died
-    retried_after: list[str] = field(default_factory=list)   # "trial 3: killed by SIGKILL", ...
+    retried_after: list[str] = field(default_factory=list)   # "trial 3 killed by SIGKILL ...", ...
     problems: list[str] = field(default_factory=list)        # why trials are missing; [] when done
     bad_input: bool = False             # every failure was the job breaking danfang's contract
 
@@ -97,10 +101,10 @@ def _describe_failures(state: Ledger, deaths: list[Death], gave_up: bool) -> tup
             by_error.setdefault(t.user_attrs["error"], []).append(t.number)
             bad.append(bool(t.user_attrs.get("bad_input")))
         else:
-            deaths_of = [how.get(n, "its worker stopped sending heartbeats") for n in chain]
+            deaths_of = Counter(how.get(n, HEARTBEAT_STOPPED) for n in chain)
             tries = f" (tried {len(chain)} times: trials {', '.join(map(str, chain))})" if len(chain) > 1 else ""
             lines.append(f"Trial {t.number}{tries} never finished: its worker died each time: "
-                         f"{'; '.join(deaths_of)}.")
+                         f"{'; '.join(f'{n} x {h}' if n > 1 else h for h, n in deaths_of.items())}.")
             bad.append(False)
     errors = []
     for error, numbers in by_error.items():
@@ -163,8 +167,8 @@ def tune(job_path: str | Path, *, trials: int, out: str | Path, storage: str | N
     problems, bad_input = ([], False) if state.done else _describe_failures(state, supervisor.deaths,
                                                                             supervisor.gave_up)
     how = {d.trial_number: d.how for d in supervisor.deaths}
-    retried_after = [f"trial {t.system_attrs['retry_history'][-1]}: "
-                     f"{how.get(t.system_attrs['retry_history'][-1], 'its heartbeat stopped')}"
+    retried_after = [f"trial {t.system_attrs['retry_history'][-1]} "
+                     f"{how.get(t.system_attrs['retry_history'][-1], HEARTBEAT_STOPPED)}"
                      for t in state.retries]
     return TuneResult(study_name, url, job.settings["monitor"], best.value if best else None,
                       best.params if best else {}, best.user_attrs.get("settings", {}) if best else {},

@@ -43,7 +43,7 @@ class Death:
                 name = signal.Signals(-code).name
             except ValueError:
                 name = f"signal {-code}"
-            hint = " (as the out-of-memory killer does)" if -code == signal.SIGKILL else ""
+            hint = " (kill -9, or the out-of-memory killer)" if -code == signal.SIGKILL else ""
             return f"killed by {name}{hint}"
         if code == 0:
             return "exited with code 0 in the middle of the trial"

@@ -125,10 +125,15 @@ def pull_trials(spec: WorkerSpec) -> None:
         with ask_lock(spec.storage, Path(spec.out), spec.study_name):
             if not ledger(study, spec.target, spec.first_number).has_work:
                 return
-            trial = study.ask()
-            trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
-            storage.record_heartbeat(trial_id)
-            trial.set_user_attr("worker", worker_id())
+            # The parent stops workers with SIGTERM: not before the trial says whose it is.
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+            try:
+                trial = study.ask()
+                trial.set_user_attr("worker", worker_id())
+                trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
+                storage.record_heartbeat(trial_id)
+            finally:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
         with heartbeat(storage, trial_id, spec.heartbeat_interval):
             _run_trial(study, trial, objective, spec.job_path)
 
