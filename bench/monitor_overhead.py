@@ -73,7 +73,8 @@ def _model(args: argparse.Namespace) -> nn.Module:
 
 
 def run_once(args: argparse.Namespace, x: torch.Tensor, y: torch.Tensor, monitor: bool) -> tuple[float, float]:
-    """Wall and CPU seconds for ``args.steps`` training steps (the user-loop path: ``danfang.Monitor``)."""
+    """Wall and CPU seconds for ``args.steps`` training steps (the user-loop path: ``danfang.Monitor``,
+    with its loop checks unless ``--no-loop-checks``)."""
     from danfang.monitor import Monitor
 
     torch.manual_seed(0)
@@ -83,7 +84,7 @@ def run_once(args: argparse.Namespace, x: torch.Tensor, y: torch.Tensor, monitor
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
-    mon = Monitor(model, opt, cadence=args.cadence) if monitor else None
+    mon = Monitor(model, opt, cadence=args.cadence, loop_checks=not args.no_loop_checks) if monitor else None
     n, bs = len(x), args.batch_size
     xs, ys = x.to(dev), y.to(dev)
     autocast = dev.type == "cuda"
@@ -108,7 +109,10 @@ def run_once(args: argparse.Namespace, x: torch.Tensor, y: torch.Tensor, monitor
         step(i)
     if dev.type == "cuda":
         torch.cuda.synchronize()
-    return time.perf_counter() - t, time.process_time() - c
+    wall, cpu = time.perf_counter() - t, time.process_time() - c
+    if mon is not None:
+        mon.close()
+    return wall, cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=None, help="default 128 CPU, 512 GPU")
     ap.add_argument("--cadence", type=int, default=None, help="probe every k steps (default: danfang's)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-loop-checks", action="store_true",
+                    help="Monitor(loop_checks=False): the training checks alone, as before the loop checks")
     ap.add_argument("--synthetic", action="store_true", help="GPU: random CIFAR-shaped data")
     ap.add_argument("--cifar", default=None, help="GPU: path for danfang.datasets.load_cifar10")
     args = ap.parse_args(argv)
@@ -132,26 +138,32 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--device cuda but CUDA is not available here")
     torch.set_num_threads(args.threads)
     x, y = _data(args)
-    runs: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
-    for r in range(args.repeats):
-        for monitor in ((False, True) if r % 2 == 0 else (True, False)):  # ABBA: neither always first
-            runs[monitor].append(run_once(args, x, y, monitor=monitor))
-
-    def overhead(k: int) -> tuple[float, float, float, float, float]:
-        off, on = [t[k] for t in runs[False]], [t[k] for t in runs[True]]
-        m_off, m_on = statistics.median(off), statistics.median(on)
-        pair = statistics.median(b / a for a, b in zip(off, on))
-        return m_off, m_on, (m_on / m_off - 1) * 100, (pair - 1) * 100, (min(on) / min(off) - 1) * 100
-
+    runs = interleaved(lambda on: run_once(args, x, y, monitor=on), args.repeats)
     case = "MNIST-1D CNN (demo), CPU" if args.device == "cpu" else "ResNet-18 CIFAR-10 bf16, CUDA"
     print(f"{args.repeats} off/on pairs in ABBA order, torch {torch.__version__}, {torch.get_num_threads()} thread(s)\n")
+    print_overhead_table(runs, case, f"{args.cadence}", f"{args.steps} x {args.batch_size}")
+    return 0
+
+
+def interleaved(run, repeats: int) -> dict[bool, list[tuple[float, float]]]:
+    """``run(on)`` -> (wall s, CPU s), ``repeats`` off/on pairs in ABBA order (neither always first)."""
+    runs: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
+    for r in range(repeats):
+        for on in ((False, True) if r % 2 == 0 else (True, False)):
+            runs[on].append(run(on))
+    return runs
+
+
+def print_overhead_table(runs: dict[bool, list[tuple[float, float]]], case: str, cadence: str, size: str) -> None:
+    """The Markdown table: medians, the median of the per-pair ratios, the fastest runs, by clock."""
     print("| case | clock | cadence | steps x batch | off (median s) | on (median s) | overhead (medians) | "
           "overhead (median of pairs) | overhead (fastest runs) |\n|---|---|---|---|---|---|---|---|---|")
     for k, clock in ((0, "wall"), (1, "process CPU")):
-        m_off, m_on, med, pair, fastest = overhead(k)
-        print(f"| {case} | {clock} | {args.cadence} | {args.steps} x {args.batch_size} | {m_off:.3f} | {m_on:.3f} | "
-              f"{med:+.1f}% | {pair:+.1f}% | {fastest:+.1f}% |")
-    return 0
+        off, on = [t[k] for t in runs[False]], [t[k] for t in runs[True]]
+        m_off, m_on = statistics.median(off), statistics.median(on)
+        pair = statistics.median(b / a for a, b in zip(off, on))
+        print(f"| {case} | {clock} | {cadence} | {size} | {m_off:.3f} | {m_on:.3f} | "
+              f"{(m_on / m_off - 1) * 100:+.1f}% | {(pair - 1) * 100:+.1f}% | {(min(on) / min(off) - 1) * 100:+.1f}% |")
 
 
 if __name__ == "__main__":
