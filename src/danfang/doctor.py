@@ -34,10 +34,17 @@ class DoctorResult:
 def run_doctor(job: Job | str | Path, out: str | Path, *, epochs: int | None = None,
                budget: float = DEFAULT_BUDGET_S, quiet: bool = True,
                phases: tuple[str, ...] = ("data", "preflight", "training", "curves"),
-               on_phase: Callable[[str], None] | None = None) -> DoctorResult:
-    """Run the doctor's phases on ``job`` into ``out``. ``on_phase(name)`` is called as each
-    phase starts (the CLI shows it), and with ``"done"`` at the end."""
+               on_phase: Callable[[str], None] | None = None, started: float | None = None) -> DoctorResult:
+    """Run the doctor's phases on ``job`` into ``out`` within ``budget`` seconds for the whole
+    run (``danfang.doctor_budget``: each phase shortens itself to its share and says so),
+    counted from ``started`` (``time.perf_counter()``; default: now — the CLI passes the
+    moment before it loaded the job). ``on_phase(name)`` is called as each phase starts
+    (the CLI shows it), and with ``"done"`` at the end."""
     import time
+
+    from danfang.doctor_budget import BudgetPlan, shorten_training
+
+    plan = BudgetPlan(budget, started if started is not None else time.perf_counter())
 
     def starting(name: str) -> None:
         if on_phase is not None:
@@ -59,7 +66,7 @@ def run_doctor(job: Job | str | Path, out: str | Path, *, epochs: int | None = N
     t = time.perf_counter()
     if "data" in phases:
         starting("data")
-        findings += audit_job(job)
+        findings += audit_job(job, seconds=plan.seconds_for("data"))
         timings["data"] = time.perf_counter() - t
         write_data_view(job, findings, out)
         if any(f.code == "nan_in_data" and f.severity == "error" for f in findings):
@@ -68,13 +75,18 @@ def run_doctor(job: Job | str | Path, out: str | Path, *, epochs: int | None = N
     if "preflight" in phases:
         starting("preflight")
         t = time.perf_counter()
-        findings += preflight_job(job)
+        findings += preflight_job(job, deadline=plan.deadline("preflight"))
         timings["preflight"] = time.perf_counter() - t
     if "training" in phases:
         starting("training")
         t = time.perf_counter()
-        budget_cb, clear_cb = TimeBudget(budget), StopWhenVerdictClear()
-        trainer = Trainer(job, out / "run", epochs=epochs, quiet=quiet, resume=False, checkpoint=False,
+        train_s = plan.seconds_for("training")
+        trained, shortened = shorten_training(job, train_s, epochs or job.settings["epochs"])
+        if shortened is not None:
+            res.notes.append(f"trained on a random {shortened['train_rows']} of {shortened['train_size']} "
+                             f"training samples to fit the {budget:.0f} s budget")
+        budget_cb, clear_cb = TimeBudget(max(train_s - (time.perf_counter() - t), 0.1)), StopWhenVerdictClear()
+        trainer = Trainer(trained, out / "run", epochs=epochs, quiet=quiet, resume=False, checkpoint=False,
                           callbacks=[*monitor_callbacks(job.settings), budget_cb, clear_cb],
                           evaluate_test=False)
         if (out / "run" / "run.json").exists():
@@ -86,13 +98,13 @@ def run_doctor(job: Job | str | Path, out: str | Path, *, epochs: int | None = N
             res.notes.append(f"training stopped after {len(res.run.history)} epochs: the verdict was clear "
                              f"({clear_cb.verdict})")
         elif budget_cb.exhausted:
-            res.notes.append(f"training stopped by the {budget:.0f} s budget after "
-                             f"{len(res.run.history)} epochs")
+            res.notes.append(f"training stopped by the {budget:.0f} s budget ({train_s:.0f} s of it for "
+                             f"training) after {len(res.run.history)} epochs")
         if "curves" in phases:
             starting("curves")
             t = time.perf_counter()
             verdict, curve_findings = diagnose(res.run.history, trainer.settings,
-                                               stopped_by_budget=budget_cb.exhausted)
+                                               stopped_by_budget=budget_cb.exhausted, shortened=shortened)
             res.verdict = verdict
             findings += curve_findings
             timings["curves"] = time.perf_counter() - t

@@ -52,6 +52,7 @@ CODES: dict[str, tuple[str, str]] = {
     "lr_floor": ("curves", "the learning rate decayed to ~0 long before the end"),
     "noisy_validation": ("curves", "the best validation score is a lone spike"),
     "still_improving": ("curves", "stopped while the validation metric was still improving"),
+    "shortened_run": ("curves", "the curves come from a run doctor --budget cut to a subset of the data"),
     "grad_not_cleared": ("loop", "gradients accumulate across optimizer steps (no zero_grad)"),
     "step_changes_nothing": ("loop", "the optimizer steps but no parameter it holds can change"),
     "optimizer_not_holding_model": ("loop", "the model that trains is not (all) held by the optimizer"),

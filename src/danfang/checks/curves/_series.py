@@ -75,6 +75,8 @@ class Curves:
     baseline_loss: float | None = None
     chance_acc: float | None = None
     loss_floor_known: bool | None = None  # settings["loss_floor_known"]: False for next-token prediction
+    #: what ``doctor --budget`` cut from the run (``doctor_budget.shorten_training``), or None
+    shortened: dict[str, Any] | None = None
 
     @property
     def n(self) -> int:
@@ -183,4 +185,5 @@ def curves_from_history(history: list[dict[str, Any]], settings: dict[str, Any],
         baseline_loss=context.get("baseline_loss") or settings.get("baseline_loss"),
         chance_acc=context.get("chance_acc") or settings.get("chance_acc"),
         loss_floor_known=settings.get("loss_floor_known"),
+        shortened=context.get("shortened"),
     )

@@ -25,12 +25,15 @@ from danfang.findings import Finding
 __all__ = ["preflight", "preflight_job", "run_checks", "PreflightContext", "NotApplicable"]
 
 
-def preflight_job(job: Any) -> list[Finding]:
-    """Run every preflight check on a loaded :class:`~danfang.job.Job`."""
+def preflight_job(job: Any, deadline: float | None = None) -> list[Finding]:
+    """Run every preflight check on a loaded :class:`~danfang.job.Job`; with a ``deadline``
+    (``time.perf_counter()``, from ``doctor --budget``) the bounded fits shrink to the time
+    left and checks not started by then are reported as not run (info)."""
     from danfang.checks.preflight._sources import context_from_job
 
     with isolated(job.settings.get("seed", 0)):
         ctx = context_from_job(job)
+    ctx.deadline = deadline
     return run_checks(ctx)
 
 
@@ -62,6 +65,12 @@ def run_checks(ctx: PreflightContext, checks: list[type[Check]] | None = None) -
     """
     findings: list[Finding] = []
     for cls in checks if checks is not None else registered_checks("preflight"):
+        if ctx.seconds_left() <= 0:
+            findings.append(cls().finding(
+                "info", f"{cls.__name__} was not run: the doctor's --budget left no time for it.",
+                "Run danfang doctor with a larger --budget to run every preflight check.",
+                evidence={"reason": "budget"}))
+            continue
         findings += run_one(cls, ctx)
     return findings
 

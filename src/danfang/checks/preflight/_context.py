@@ -33,6 +33,14 @@ class PreflightContext:
     scheduler: Any = None
     num_classes: int | None = None
     cache: dict[str, Any] = field(default_factory=dict)
+    #: ``time.perf_counter()`` by which the preflight must end (``doctor --budget``); None: no limit
+    deadline: float | None = None
+
+    def seconds_left(self) -> float:
+        """Seconds until :attr:`deadline` (inf without one)."""
+        import time
+
+        return float("inf") if self.deadline is None else self.deadline - time.perf_counter()
 
     @property
     def classification(self) -> bool:

@@ -104,8 +104,10 @@ def _fit(ctx: PreflightContext, zero_inputs: bool, steps: int) -> FitResult:
     losses: list[float] = []
     base = floor = 0.0
     start = time.perf_counter()
+    # within a doctor budget, a third of what is left: the zero-input run and later checks follow
+    budget = min(TIME_BUDGET_S, max(0.5, ctx.seconds_left() / 3))
     for step in range(steps):
-        if step and time.perf_counter() - start > TIME_BUDGET_S:
+        if step and time.perf_counter() - start > budget:
             return FitResult(losses, base, floor, timed_out=True)
         out = run_model(model, x)
         loss = loss_of(ctx, out, y)

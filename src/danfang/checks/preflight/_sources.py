@@ -35,9 +35,19 @@ def context_from_job(job: Job) -> PreflightContext:
             scheduler = job.make_scheduler(optimizer)
     else:
         scheduler = job.make_scheduler(optimizer)
-    x, y = job.splits.train.arrays(limit=BATCH)
+    x, y = random_batch(job.splits.train, BATCH, settings.get("seed", 0))
     return PreflightContext(model=model, x=x, y=y, loss_fn=loss_fn, task=job.task, settings=settings,
                             optimizer=optimizer, scheduler=scheduler, num_classes=job.num_classes)
+
+
+def random_batch(split: Any, n: int, seed: int = 0) -> tuple[Any, torch.Tensor]:
+    """A seeded random sample of at most ``n`` samples of a job's split, in split order (the
+    first rows of a split sorted by label would hold one class: every sample "overfits")."""
+    total = len(split)
+    if total <= n:
+        return split.arrays()
+    idx = torch.randperm(total, generator=torch.Generator().manual_seed(seed))[:n].sort().values
+    return split.take(idx.tolist())
 
 
 def context_from_objects(model: torch.nn.Module, data: Any, loss_fn: Callable | None,
