@@ -1,12 +1,12 @@
 """What each ensemble kind gains over one model on MNIST-1D, with 95% intervals.
 
-    python bench/ensembles.py [--members 5] [--epochs 15] [--reps 2000] [--out DIR]
+    python bench/ensembles.py [--members 5] [--epochs 21] [--reps 2000] [--out DIR]
 
 The job is the example 1-D CNN (examples/mnist1d_cnn.py) on MNIST-1D with 6,000 samples:
 4,000 train, 800 val (best-epoch selection), 1,200 test (every score; never selected on).
 Three `danfang ensemble` folders: ``distill`` (K seed members, their ensemble and the
-distilled student), ``snapshots`` (K cosine cycles in one run of the same epochs) and
-``swa`` (the last K of the same epochs averaged). The single-model reference is the mean of
+distilled student), ``snapshots`` (one run of the same epochs: 1 warmup epoch, then K
+cosine cycles; 21 = 1 + 5 x 4) and ``swa`` (the last K of the same epochs averaged). The single-model reference is the mean of
 the K seed members, each trained normally; every gain is paired over the 1,200 test
 examples (percentile bootstrap). Prints a Markdown table (docs/studies.md).
 """
@@ -57,7 +57,7 @@ def _scores(prob: np.ndarray, targets: np.ndarray):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--epochs", type=int, default=21)
     parser.add_argument("--reps", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None, help="keep the ensemble folders here")

@@ -85,17 +85,18 @@ def test_seed_ensemble_is_not_worse_than_its_average_member(noisy_job, tmp_path,
     assert res.doc["summary"].startswith("The ensemble of 3 seeds is")
 
 
-def test_snapshots_restart_the_cosine_schedule_every_cycle(noisy_job, tmp_path, one_thread):
-    ensemble(noisy_job, kind="snapshots", members=2, out=tmp_path / "e", reps=REPS)
+def test_snapshots_warm_up_then_restart_the_cosine_schedule_every_cycle(noisy_job, tmp_path, one_thread):
+    ensemble(noisy_job, kind="snapshots", members=2, epochs=5, out=tmp_path / "e", reps=REPS)
     doc = json.loads((tmp_path / "e" / "ensemble.json").read_text())
-    assert doc["details"]["cycle_epochs"] == 2
-    assert [m["name"] for m in doc["models"] if m["role"] == "member"] == ["snapshot 1 (epoch 2)", "snapshot 2 (epoch 4)"]
+    assert (doc["details"]["warmup_epochs"], doc["details"]["cycle_epochs"]) == (1, 2)   # sgd-cosine: 1 epoch
+    assert [m["name"] for m in doc["models"] if m["role"] == "member"] == ["snapshot 1 (epoch 3)", "snapshot 2 (epoch 5)"]
     lrs = [row["lr"] for row in json.loads((tmp_path / "e" / "members" / "run" / "run.json").read_text())["history"]]
-    assert lrs[0] == pytest.approx(lrs[2]) and lrs[1] < lrs[0]     # warm restart at epoch 3
+    assert lrs[0] < lrs[1]                                            # warmup
+    assert lrs[1] == pytest.approx(lrs[3]) and lrs[2] < lrs[1]        # a cycle starts at epochs 2 and 4
     weights = torch.load(tmp_path / "e" / "weights.pt")
     a, b = weights["members"]
     assert not torch.equal(a["0.weight"], b["0.weight"])
-    assert {g["against"] for g in doc["gains"]} == {"mean member", "last member (snapshot 2 (epoch 4))"}
+    assert {g["against"] for g in doc["gains"]} == {"mean member", "last member (snapshot 2 (epoch 5))"}
 
 
 def test_swa_averages_the_last_epochs_and_recomputes_batchnorm(noisy_job, tmp_path, one_thread):
@@ -172,7 +173,7 @@ def test_regression_seed_ensemble_averages_outputs(write_job, tmp_path, one_thre
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"kind": "snapshots", "members": 3, "epochs": 2}, "cuts the job's 2 epochs into --members 3 cycles"),
+    ({"kind": "snapshots", "members": 3, "epochs": 2}, "into --members 3 cycles; give at least 4 epochs"),
     ({"kind": "swa", "members": 4, "epochs": 4}, "needs at least one epoch before them"),
     ({"kind": "distill", "members": 2, "temperature": 0.0}, "--temperature must be > 0"),
     ({"kind": "seeds", "members": 2, "reps": 10}, "--reps must be >= 100"),

@@ -4,8 +4,9 @@ Four kinds, each trained with the engine's :class:`~danfang.engine.trainer.Train
 
 - ``seeds``: K runs with seeds ``seed … seed+K-1``; the ensemble averages their softmax
   outputs (their outputs, for regression);
-- ``snapshots``: one run of the job's epochs cut into K cosine cycles with warm restarts
-  (``CosineAnnealingWarmRestarts``); the K end-of-cycle snapshots are averaged;
+- ``snapshots``: one run of the job's epochs: the recipe's warmup (whole epochs), then K
+  cosine cycles with warm restarts (``CosineAnnealingWarmRestarts``, the remainder of the
+  epochs dropped); the K end-of-cycle snapshots are averaged;
 - ``swa``: one run of the job's epochs whose last K epochs hold the LR at ``swa_lr``
   (``SWALR``) and average the weights (``AveragedModel``), BatchNorm statistics recomputed
   with ``update_bn``; the members are the K averaged epochs' weights;
@@ -23,6 +24,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ from danfang.engine.trainer import RunResult, Trainer
 from danfang.errors import UsageError
 from danfang.findings import atomic_write_text
 from danfang.job import Job, load_job
+from danfang.recipes import get_recipe
 from danfang.tools.distillation import DistillationLoss, packed_targets
 from danfang.tools.ensemble_callbacks import SnapshotCycles, WeightAveraging, recompute_batch_norm
 from danfang.tools.ensemble_metrics import TASKS, Scores, as_prediction, gain, predict, score
@@ -66,7 +69,16 @@ class EnsembleResult:
     doc: dict[str, Any]
 
 
-def check_arguments(kind: str, members: int, epochs: int, task: str, temperature: float, alpha: float) -> None:
+def snapshot_warmup(job: Job, recipe: str | None) -> int:
+    """Whole epochs of warmup before the first snapshot cycle: the recipe's, rounded up (none
+    when the job brings its own optimizer)."""
+    if job.optimizer_fn is not None:
+        return 0
+    return math.ceil(get_recipe(recipe).warmup_epochs)
+
+
+def check_arguments(kind: str, members: int, epochs: int, task: str, temperature: float, alpha: float,
+                    warmup: int = 0) -> None:
     if kind not in KINDS:
         raise UsageError(f"--kind {kind!r}: expected one of {', '.join(KINDS)}.")
     if not 2 <= members <= MAX_MEMBERS:
@@ -76,9 +88,10 @@ def check_arguments(kind: str, members: int, epochs: int, task: str, temperature
         allowed = "classification" if kind == "distill" else " and ".join(TASKS)
         raise UsageError(f"danfang ensemble --kind {kind} handles {allowed} jobs; this job's task is {task!r} "
                          "(set settings['task'] if it was inferred wrongly).")
-    if kind == "snapshots" and epochs // members < 1:
-        raise UsageError(f"--kind snapshots cuts the job's {epochs} epochs into --members {members} cycles; "
-                         f"give at least {members} epochs (--epochs) or fewer members.")
+    if kind == "snapshots" and (epochs - warmup) // members < 1:
+        raise UsageError(f"--kind snapshots cuts the job's {epochs} epochs ({warmup} of warmup first) into "
+                         f"--members {members} cycles; give at least {members + warmup} epochs (--epochs) or "
+                         "fewer members.")
     if kind == "swa" and epochs <= members:
         raise UsageError(f"--kind swa averages the last --members {members} of the job's {epochs} epochs and "
                          f"needs at least one epoch before them; give --epochs {members + 1} or more.")
@@ -137,14 +150,16 @@ class _Builder:
         return models + [self.averaged("ensemble", models)], runs
 
     def snapshots(self, k: int) -> tuple[list[Model], dict[str, Any]]:
-        cycle = self.epochs // k
-        cb = SnapshotCycles(cycle)
-        res = self.train("run", callbacks=(cb,), epochs=cycle * k, **ONE_RUN)
+        warm = snapshot_warmup(self.job, self.recipe)
+        cycle = (self.epochs - warm) // k
+        cb = SnapshotCycles(cycle, warm)
+        res = self.train("run", callbacks=(cb,), epochs=warm + cycle * k, **ONE_RUN)
         members = [self.scored(f"snapshot {i + 1} (epoch {e})", "member", self.with_weights(res.model, w), "members/run")
                    for i, (w, e) in enumerate(zip(cb.snapshots, cb.snapshot_epochs))]
         self.weights = {"members": cb.snapshots}
-        return members + [self.averaged("ensemble", members)], {"cycle_epochs": cycle, "epochs": cycle * k,
-                                                                "schedule": "CosineAnnealingWarmRestarts, per step"}
+        return members + [self.averaged("ensemble", members)], {
+            "warmup_epochs": warm, "cycle_epochs": cycle, "epochs": warm + cycle * k,
+            "schedule": "LinearLR warmup, then CosineAnnealingWarmRestarts, per step"}
 
     def swa(self, k: int, swa_lr: float | None) -> tuple[list[Model], dict[str, Any]]:
         start = self.epochs - k
@@ -220,7 +235,8 @@ def ensemble(job: Job | str | Path, *, kind: str, members: int, out: str | Path,
     epochs = epochs if epochs is not None else int(job.settings["epochs"])
     if epochs < 1:
         raise UsageError(f"--epochs must be a positive integer, got {epochs}.")
-    check_arguments(kind, members, epochs, job.task, temperature, alpha)
+    check_arguments(kind, members, epochs, job.task, temperature, alpha,
+                    snapshot_warmup(job, recipe) if kind == "snapshots" else 0)
     if reps < 100:
         raise UsageError(f"--reps must be >= 100 bootstrap resamples for a 95% interval, got {reps}.")
     out = Path(out)

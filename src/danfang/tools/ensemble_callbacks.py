@@ -13,7 +13,7 @@ import copy
 from typing import Any
 
 import torch
-from torch.optim.lr_scheduler import CosineAnnealingWarmRestarts
+from torch.optim.lr_scheduler import CosineAnnealingWarmRestarts, LinearLR, SequentialLR
 from torch.optim.swa_utils import SWALR, AveragedModel
 
 from danfang.engine.callback import Callback
@@ -25,20 +25,29 @@ def cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 
 class SnapshotCycles(Callback):
-    """Cosine warm restarts (``CosineAnnealingWarmRestarts``) stepped every batch, one cycle of
-    ``cycle_epochs`` epochs, and a snapshot of the weights at the end of each cycle."""
+    """``warmup_epochs`` of linear warmup (``LinearLR``; a restart at full LR from random
+    weights stalls a BatchNorm CNN), then cosine warm restarts (``CosineAnnealingWarmRestarts``)
+    stepped every batch, one cycle of ``cycle_epochs`` epochs, and a snapshot of the weights at
+    the end of each cycle."""
 
-    def __init__(self, cycle_epochs: int) -> None:
-        self.cycle_epochs = cycle_epochs
+    def __init__(self, cycle_epochs: int, warmup_epochs: int = 0) -> None:
+        self.cycle_epochs, self.warmup_epochs = cycle_epochs, warmup_epochs
         self.snapshots: list[dict[str, torch.Tensor]] = []
         self.snapshot_epochs: list[int] = []
 
     def fit_start(self, state: State) -> None:
-        state.scheduler = CosineAnnealingWarmRestarts(state.optimizer, T_0=self.cycle_epochs * state.steps_per_epoch)
+        steps = state.steps_per_epoch
+        restarts = CosineAnnealingWarmRestarts(state.optimizer, T_0=self.cycle_epochs * steps)
+        warm = self.warmup_epochs * steps
+        if warm:
+            ramp = LinearLR(state.optimizer, start_factor=1.0 / warm, end_factor=1.0, total_iters=warm)
+            restarts = SequentialLR(state.optimizer, [ramp, restarts], milestones=[warm])
+        state.scheduler = restarts
         state.scheduler_interval = "step"
 
     def epoch_end(self, state: State) -> None:
-        if (state.epoch + 1) % self.cycle_epochs == 0:
+        done = state.epoch + 1 - self.warmup_epochs
+        if done > 0 and done % self.cycle_epochs == 0:
             self.snapshots.append(cpu_state(state.model))
             self.snapshot_epochs.append(state.epoch + 1)
 
