@@ -303,6 +303,7 @@ class Trainer:
         batches = self.train_split.batches(s["batch_size"], shuffle=True, seed=s["seed"],
                                            epoch=state.epoch, drop_singleton=s["batch_size"] > 1)
         batch = None
+        self._skipped: list[tuple[torch.Tensor, int]] = []   # losses of skipped steps (a few)
         for i, batch in enumerate(guarded_batches(self.job, batches, "train")):
             batch = self._prepare(batch, state.device)
             state.batch_index, state.batch = i, batch
@@ -330,6 +331,10 @@ class Trainer:
             for part, n in self._step(state, batch, pending):
                 total += part
                 count += n
+        if not count:  # every step skipped: the epoch's loss is that of the batches it saw
+            for part, n in self._skipped:
+                total += part
+                count += n
         return float(total.item() / count) if count else float("nan")
 
     def _step(self, state: State, batch: tuple, pending: list) -> list:
@@ -352,6 +357,8 @@ class Trainer:
                 raise job_failure(self.job, "optimizer", exc) from exc
             state.optimizer_steps += 1
             counted = pending
+        elif len(self._skipped) < 64:   # kept only for an epoch that takes no step
+            self._skipped.extend(pending)
         state.skip_step = False
         state.optimizer.zero_grad(set_to_none=True)
         state.step += 1
@@ -624,6 +631,7 @@ class Trainer:
                 state.epoch = epoch
                 engine.run(Event.EPOCH_START, state)
                 lr = state.lr
+                steps_before = state.optimizer_steps
                 train_loss = self._train_epoch(state)
                 val = self.evaluate(state, self.val_split)
                 now = self.clock()
@@ -644,6 +652,9 @@ class Trainer:
                     state.stop_training = True
                     state.stop_reason = state.stop_reason or f"non-finite training loss in epoch {epoch + 1}"
                     status = "diverged"
+                elif state.optimizer_steps == steps_before:   # nothing will change in later epochs
+                    state.stop_training = True
+                    state.stop_reason = state.stop_reason or f"no optimizer step was taken in epoch {epoch + 1}"
                 engine.run(Event.EPOCH_END, state)
                 if self.plan is not None and not state.stop_training and epoch + 1 >= state.epochs:
                     self._budget_end(state)
