@@ -6,9 +6,9 @@ The job is the example 1-D CNN (examples/mnist1d_cnn.py) on MNIST-1D with 6,000 
 4,000 train, 800 val (best-epoch selection), 1,200 test (every score; never selected on).
 Three `danfang ensemble` folders: ``distill`` (K seed members, their ensemble and the
 distilled student), ``snapshots`` (one run of the same epochs: 1 warmup epoch, then K
-cosine cycles; 21 = 1 + 5 x 4) and ``swa`` (the last K of the same epochs averaged). The single-model reference is the mean of
-the K seed members, each trained normally; every gain is paired over the 1,200 test
-examples (percentile bootstrap). Prints a Markdown table (docs/studies.md).
+cosine cycles; 21 = 1 + 5 x 4) and ``swa`` (the last K of the same epochs averaged). The
+single-model reference is the mean of the K seed members, each trained normally; every gain
+is paired over the 1,200 test examples (percentile bootstrap). Prints a Markdown table (docs/studies.md).
 """
 
 from __future__ import annotations
