@@ -38,7 +38,7 @@ from danfang.environment import environment
 from danfang.atomic import is_write_failure, output_error
 from danfang.errors import DanfangError, Interrupted, JobError, OutputError, RunDirError, UsageError
 from danfang.findings import Finding, atomic_write_text
-from danfang.job import Job, default_loss
+from danfang.job import Job, default_loss, read_samples
 from danfang.task import AccuracyMeter
 from danfang.engine.baseline import measure_baseline
 from danfang.recipes import get_recipe
@@ -170,12 +170,12 @@ class Trainer:
         device = resolve_device(s["device"])
         model = self.job.make_model().to(device)
         channels_last = s["channels_last"] == "auto" and device.type == "cuda" or s["channels_last"] is True
-        x0, _ = self.job.splits.train.arrays(limit=1)
+        x0, _ = read_samples(self.job.path, "train", lambda: self.job.splits.train.arrays(limit=1))
         self.channels_last = bool(channels_last and isinstance(x0, torch.Tensor) and x0.ndim == 4)
         if self.channels_last:
             model = model.to(memory_format=torch.channels_last)
         if s.get("tta") == "flip":
-            xv, _ = self.job.splits.val.arrays(limit=1)
+            xv, _ = read_samples(self.job.path, "val", lambda: self.job.splits.val.arrays(limit=1))
             for name, x in (("train", x0), ("val", xv)):
                 if not (isinstance(x, torch.Tensor) and x.ndim == 4):
                     shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
