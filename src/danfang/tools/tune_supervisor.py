@@ -10,6 +10,7 @@ older than the grace period.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing as mp
 import signal
 import threading
@@ -87,7 +88,7 @@ class Supervisor:
         return len(self.deaths) > self.max_restarts or crashes >= CRASHES_BEFORE_GIVING_UP
 
     def _start(self) -> None:
-        spec = WorkerSpec(**{**self.spec.__dict__, "seed": self.spec.seed + self.started})
+        spec = dataclasses.replace(self.spec, seed=self.spec.seed + self.started)  # no two sample alike
         proc = self._ctx.Process(target=run_worker, args=(spec,), name="danfang-tune-worker", daemon=False)
         proc.start()
         self._procs[proc.pid] = proc
@@ -122,12 +123,13 @@ class Supervisor:
                 self._reap()
                 fail_stale_trials(self.study)
                 state = ledger(self.study, self.spec.target, self.spec.first_number)
-                if state.has_work and not self.gave_up:
+                will_start = state.has_work and not self.gave_up
+                if will_start:
                     busy = sum(bool(ts) for ts in _own_running(self.study, set(self._procs)).values())
                     while len(self._procs) < min(self.workers, state.open_slots + busy):
                         self._start()
-                if not self._procs and (state.running == 0 or self.gave_up) and not (
-                        state.has_work and not self.gave_up):
+                # trials RUNNING elsewhere finish, or go stale and come back as work: wait for them
+                if not self._procs and not will_start and (state.running == 0 or self.gave_up):
                     return
                 time.sleep(POLL_S)
         except BaseException:
