@@ -20,13 +20,26 @@ from danfang.errors import OutputError
 WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG})
 
 
+def write_failure(exc: BaseException | None) -> OSError | None:
+    """The OSError saying the output location cannot be written, in ``exc`` or in what it was
+    raised from (``torch.save`` turns a full disk into a RuntimeError raised while handling it)."""
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
+            return exc
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
+
+
 def is_write_failure(exc: BaseException) -> bool:
-    """Is ``exc`` an OSError that says the output location cannot be written?"""
-    return isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS
+    """Does ``exc`` say that the output location cannot be written?"""
+    return write_failure(exc) is not None
 
 
-def output_error(exc: OSError, path: str | os.PathLike | None = None) -> OutputError:
+def output_error(exc: BaseException, path: str | os.PathLike | None = None) -> OutputError:
     """The :class:`OutputError` for a failed write of ``path`` (default: the error's file)."""
+    exc = write_failure(exc) or exc
+    assert isinstance(exc, OSError)
     where = path if path is not None else (exc.filename or "the output folder")
     name = errno.errorcode.get(exc.errno or 0, "")
     if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
