@@ -123,7 +123,6 @@ def train(name, epochs=None, monitor=False):
     if mon is not None:
         row["monitor"] = [{"code": f.code, "severity": f.severity, "where": f.where, "message": f.message,
                            "evidence": f.evidence} for f in mon.findings]
-        row["monitor_steps"] = mon._watch.probes.step
         mon.close()
     return row
 
