@@ -1,4 +1,4 @@
-"""Tuning (Optuna, SQLite, workers) and multi-seed studies on a tiny job."""
+"""Tuning (Optuna, SQLite, workers, trial folders) and multi-seed studies on a tiny job."""
 
 from __future__ import annotations
 
@@ -26,6 +26,15 @@ def test_tune_runs_trials_into_sqlite_and_finds_a_good_config(healthy_job, tmp_p
 def test_tune_with_two_workers_shares_one_study(healthy_job, tmp_path):
     result = tune(healthy_job, trials=4, out=tmp_path / "t", epochs=1, workers=2)
     assert result.n_complete + result.n_pruned == 4
+
+
+def test_two_studies_in_one_folder_keep_their_trials_apart(healthy_job, tmp_path):
+    for name in ("a", "../b"):
+        result = tune(healthy_job, trials=1, out=tmp_path / "t", epochs=1, study_name=name,
+                      heartbeat_interval=1, grace_period=2)
+        assert result.finished, result.problems
+    trial_runs = sorted(p.parent.relative_to(tmp_path / "t") for p in (tmp_path / "t").rglob("run.json"))
+    assert [str(p) for p in trial_runs] == ["trials/_b/0000", "trials/a/0000"]
 
 
 def test_job_search_space_is_used(write_job, tmp_path):

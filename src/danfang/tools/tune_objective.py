@@ -6,6 +6,7 @@ pruning of trials that fall behind.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -62,8 +63,19 @@ class _ReportToTrial(Callback):
             state.stop_reason = "pruned by the tuner"
 
 
+def trial_dir(out: Path, study_name: str, number: int) -> Path:
+    """``out/trials/<study>/NNNN``, a fresh folder even when an earlier study of the same name
+    (its database deleted) left one there."""
+    base = out / "trials" / (re.sub(r"[^A-Za-z0-9._-]", "_", study_name).lstrip(".") or "study") / f"{number:04d}"
+    candidate, k = base, 1
+    while (candidate / "run.json").exists():
+        k += 1
+        candidate = base.with_name(f"{base.name}-{k}")
+    return candidate
+
+
 def make_objective(job: Job, out: Path, epochs: int | None) -> Callable[[Any], float]:
-    """``objective(trial) -> monitored metric`` of a fit in ``out/trials/NNNN``; raises
+    """``objective(trial) -> monitored metric`` of a fit in :func:`trial_dir`; raises
     ``optuna.TrialPruned`` when the pruner stopped it."""
     optuna = optuna_module()
     monitor = job.settings["monitor"]
@@ -74,7 +86,9 @@ def make_objective(job: Job, out: Path, epochs: int | None) -> Callable[[Any], f
         trial.set_user_attr("settings", dict(params))
         recipe = params.pop("recipe", None)
         reporter = _ReportToTrial(trial, monitor)
-        trainer = Trainer(job, out / "trials" / f"{trial.number:04d}", recipe=recipe, epochs=epochs,
+        run_dir = trial_dir(out, trial.study.study_name, trial.number)
+        trial.set_user_attr("run_dir", str(run_dir))
+        trainer = Trainer(job, run_dir, recipe=recipe, epochs=epochs,
                           callbacks=[reporter], checkpoint=False, settings=params, evaluate_test=False)
         result = trainer.fit()
         if reporter.pruned:

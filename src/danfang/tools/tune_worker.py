@@ -15,7 +15,6 @@ import signal
 import socket
 import sys
 import threading
-import traceback
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from danfang.errors import DanfangError
-from danfang.job import load_job
+from danfang.job import load_job, user_frame
 from danfang.tools.tune_ledger import ledger
 from danfang.tools.tune_objective import make_objective, make_pruner, make_sampler
 from danfang.tools.tune_storage import ask_lock, open_storage, optuna_module
@@ -58,12 +57,8 @@ def describe_error(exc: BaseException, job_path: str) -> str:
         text = f"the job called sys.exit({exc.code!r})"
     else:
         text = f"{type(exc).__name__}: {exc}"
-    if not isinstance(exc, DanfangError):
-        job = Path(job_path).resolve()
-        for frame in traceback.extract_tb(exc.__traceback__):
-            if Path(frame.filename).resolve() == job:
-                text_at = f" (at {job_path}:{frame.lineno}: {frame.line})"
-                text = text.rstrip(".") + text_at
+    if not isinstance(exc, DanfangError):  # a JobError already says where
+        text = text.rstrip(".") + user_frame(exc, Path(job_path))
     return text
 
 
