@@ -15,7 +15,8 @@ def codes(hist, settings=SETTINGS, **ctx):
 
 def test_every_curve_code_has_a_registered_check():
     found = {c.code for c in registered_checks("curves")}
-    assert found == {"underfitting", "overfitting", "lr_floor", "noisy_validation", "still_improving"}
+    assert found == {"underfitting", "overfitting", "lr_floor", "noisy_validation", "still_improving",
+                     "shortened_run"}
     for cls in registered_checks("curves"):
         doc = cls.__doc__ or ""
         for part in ("Symptom", "Evidence", "Likely causes", "Fix"):
