@@ -144,3 +144,25 @@ def test_binary_logits_far_off_at_init_get_a_log_odds_bias():
     assert found[0].evidence["suggested_bias"][0] < -1.5  # log(0.1 / 0.9) = -2.2
     calm = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 1))
     assert "init_loss_off" not in _codes(preflight(calm, (x, y), nn.BCEWithLogitsLoss(), task="binary"))
+
+
+class Reinforce(nn.Module):
+    """A policy-gradient surrogate: it samples actions, so two calls on the same outputs differ."""
+
+    def forward(self, logits, best):
+        dist = torch.distributions.Categorical(logits=logits)
+        a = dist.sample()
+        r = (a == best).float()
+        return -((r - r.mean()) * dist.log_prob(a)).mean()
+
+
+def test_a_sampling_loss_is_not_called_summed_and_a_summed_one_still_is():
+    x, y = _data(256)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 3))
+    for seed in range(5):  # the surrogate's ratio is noise around a mean near 0: any seed once warned
+        found = preflight(model, (x, y), Reinforce(), task="other", settings={"seed": seed})
+        assert "loss_reduction_sum" not in _codes(found, "warning")
+    assert "loss_reduction_sum" in _codes(preflight(model, (x, y), Reinforce(), task="other"), "info")
+    summed = preflight(model, (x, y), nn.CrossEntropyLoss(reduction="sum"))
+    assert "loss_reduction_sum" in _codes(summed, "warning")

@@ -21,7 +21,8 @@ class LossReductionSum(Check):
     **Evidence.** The model's outputs on 16 samples (eval mode, no gradient), and the loss
     on those outputs versus on the same outputs and targets repeated twice. An averaged
     loss gives the same value (ratio 1), a summed one twice the value (ratio 2); the
-    threshold is halfway, 1.5.
+    threshold is halfway, 1.5. A loss that gives another value on the same outputs and targets
+    (it samples, as a REINFORCE surrogate does) is not judged (info): its ratio is noise.
 
     **Likely causes.** ``reduction="sum"``; ``loss.sum()`` in a custom loss; summing
     per-sample losses over a batch in a loop.
@@ -45,7 +46,16 @@ class LossReductionSum(Check):
         if not isinstance(once, torch.Tensor) or once.numel() != 1:
             shape = tuple(once.shape) if isinstance(once, torch.Tensor) else type(once).__name__
             raise NotApplicable(f"the loss returns {shape}, not a scalar")
+        with torch.no_grad():
+            again = float(loss_of(ctx, out, y))
         once_v, twice_v = float(once), float(twice)
+        if abs(again - once_v) > 1e-5 * max(abs(once_v), abs(again), 1e-12):
+            return [self.finding(
+                "info", f"Not judged: the loss {type(ctx.loss_fn).__name__} gives {once_v:.4g} and then "
+                f"{again:.4g} on the same outputs and targets, so it samples (a policy gradient, a "
+                "stochastic objective) and a repeated batch cannot show how it scales.",
+                "Nothing to do; make sure the loss averages over the batch (mean, not sum).",
+                where=type(ctx.loss_fn).__name__, evidence={"loss": once_v, "loss_again": again})]
         if once_v == 0 or not abs(twice_v / once_v) > self.THRESHOLD:
             return []
         ratio = twice_v / once_v
