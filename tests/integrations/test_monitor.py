@@ -172,6 +172,8 @@ def test_a_long_run_drops_the_first_steps_unread():
     model = _mlp(bias=-50.0)  # dead at the first steps: the cadence's own samples say so too
     opt = torch.optim.SGD(model.parameters(), lr=0.05)
     mon = danfang.Monitor(model, opt, cadence=5)
+    first = mon._loop.first
     _loop(mon, model, opt, steps=20)
-    assert mon._loop.first.dropped and not mon._loop.first.probes.pending
+    assert mon._loop.first is None and first.dropped  # once the cadence sampled the run
+    assert not first.probes.pending and not first.tail and not first.samples  # nothing was read back
     assert [f.code for f in mon.findings].count("dying_relu") == 1

@@ -96,6 +96,7 @@ class UserLoopWatch:
             return []
         if self.first is not None and self.watch.history.samples:
             self.first.drop()  # the cadence sees the run now; the first steps need no judging
+            self.first = None
         loop: list[Finding] = []
         if self.observer is not None:
             loop = self.observer.findings[self._loop_known:]
