@@ -156,14 +156,17 @@ def import_job_module(path: str | Path) -> ModuleType:
     added = folder not in sys.path
     if added:
         sys.path.insert(0, folder)
-    try:
-        spec.loader.exec_module(module)
-    except SyntaxError as exc:
-        raise JobError(path, None, f"syntax error at {path}:{exc.lineno}: {exc.msg}"
-                       + (f" — {exc.text.strip()}" if exc.text else "") + ".") from exc
-    except Exception as exc:
-        raise JobError(path, None, f"importing the file raised {type(exc).__name__}: {exc}"
-                       f"{user_frame(exc, path)}.") from exc
+    try:  # through _call: an exit or a Ctrl-C at import time is a JobError too
+        _call(path, None, spec.loader.exec_module, module)
+    except JobError as error:
+        exc = error.__cause__
+        if isinstance(exc, SyntaxError):
+            raise JobError(path, None, f"syntax error at {path}:{exc.lineno}: {exc.msg}"
+                           + (f" — {exc.text.strip()}" if exc.text else "") + ".") from exc
+        if isinstance(exc, Exception):
+            raise JobError(path, None, f"importing the file raised {type(exc).__name__}: {exc}"
+                           f"{user_frame(exc, path)}.") from exc
+        raise
     # keep the folder on sys.path: data()/model() may import helpers lazily
     return module
 
