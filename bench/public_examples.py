@@ -36,6 +36,7 @@ class Example:
     timeout: int = 900
     data_link: bool = False           # ./data -> ../data (programs that read ./data/)
     env: tuple[tuple[str, str], ...] = ()  # extra environment variables
+    folders: tuple[str, ...] = ()     # output folders the repository ships beside the program
 
 
 EXAMPLES = (
@@ -45,7 +46,7 @@ EXAMPLES = (
             ("--epochs", "60", "--train_size", "5000", "--test_size", "2000", "--no_accel"), data_link=True),
     Example("mnist_hogwild", "mnist_hogwild/main.py", ("--epochs", "1", "--num-processes", "2",
                                                        "--log-interval", "50")),
-    Example("vae", "vae/main.py", ("--epochs", "3", "--no-accel")),
+    Example("vae", "vae/main.py", ("--epochs", "3", "--no-accel"), folders=("results",)),
     Example("dcgan", "dcgan/main.py", ("--dataset", "fake", "--niter", "2", "--batchSize", "32", "--ngf", "32",
                                        "--ndf", "32", "--workers", "0", "--manualSeed", "1")),
     Example("siamese_network", "siamese_network/main.py", ("--epochs", "1", "--batch-size", "64",
@@ -107,6 +108,8 @@ def _codes(findings: list[dict]) -> str:
 def run_example(ex: Example, examples: Path, python: str, data: Path, plain: bool) -> dict:
     cwd = data / ex.name
     cwd.mkdir(parents=True, exist_ok=True)
+    for folder in ex.folders:
+        (cwd / folder).mkdir(exist_ok=True)
     if ex.data_link and not (cwd / "data").exists():
         (cwd / "data").symlink_to(data / "data")
     for prep in ex.prepare:

@@ -87,3 +87,31 @@ def test_a_missing_script_is_a_usage_error(tmp_path):
     proc = _watch(tmp_path, tmp_path / "nope.py")
     assert proc.returncode == 2
     assert "no such file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+SPAWN = '''
+import multiprocessing as mp
+import torch
+
+
+def work(q):
+    q.put(float(torch.ones(3).sum()))
+
+
+if __name__ == "__main__":
+    mp.set_start_method("spawn", force=True)
+    q = mp.Queue()
+    p = mp.Process(target=work, args=(q,))
+    p.start()
+    print("child said", q.get(timeout=60))
+    p.join()
+'''
+
+
+def test_a_script_that_spawns_workers_from_its_own_main_runs_as_under_python(tmp_path):
+    # mnist_hogwild's pattern: spawned children re-import the script by its __main__ path
+    script = tmp_path / "spawner.py"
+    script.write_text(SPAWN)
+    proc = _watch(tmp_path, script)
+    assert proc.returncode == 0, proc.stderr
+    assert "child said 3.0" in proc.stdout
