@@ -78,3 +78,22 @@ def test_exact_copies_among_low_dimensional_points_still_warn():
     assert dup and dup[0].severity == "warning" and dup[0].evidence["exact"] == 100
     leak = of(found, "train_test_overlap")
     assert leak and leak[0].severity == "warning"
+
+
+def test_rows_of_few_categorical_values_repeat_by_chance_and_copies_still_warn():
+    rng = np.random.default_rng(0)
+    # 3 categorical columns (2 x 3 x 4 = 24 possible rows) and 600 records: repeats are certain
+    x = np.stack([rng.integers(0, 2, 600), rng.integers(0, 3, 600), rng.integers(0, 4, 600)], 1).astype(np.float32)
+    y = rng.integers(0, 2, 600)
+    found = audit((x[:500], y[:500]), (x[500:], y[500:]), task="classification")
+    dup, leak = of(found, "duplicate_samples"), of(found, "train_test_overlap")
+    assert dup and all(f.severity == "info" for f in dup) and "by chance" in dup[0].message
+    assert leak and leak[0].severity == "info" and "by chance" in leak[0].message
+    # a continuous table with 5 % of its rows copied: a real duplication
+    xc = rng.normal(size=(600, 3)).astype(np.float32)
+    xc[500:530] = xc[:30]
+    xc[580:600] = xc[100:120]   # and a third of val copied from train
+    found = audit((xc[:540], y[:540]), (xc[540:], y[540:]), task="classification")
+    dup, leak = of(found, "duplicate_samples"), of(found, "train_test_overlap")
+    assert dup[0].severity == "warning" and dup[0].evidence["chance_equal_pairs"] is None
+    assert leak[0].severity == "warning" and leak[0].evidence["chance_matches"] is None

@@ -6,6 +6,7 @@ import numpy as np
 
 from danfang.checks.base import Check
 from danfang.checks.data._common import NEAR, AuditContext, examples, percent
+from danfang.checks.data._chance import chance_pairs
 from danfang.checks.data._search import exact_pairs, redundant
 from danfang.findings import Finding
 
@@ -30,11 +31,16 @@ class DuplicateSamples(Check):
 
     **Fix:** deduplicate (keep one of each group; resolve conflicting labels). Severity
     ``warning`` from 1 % redundant samples, where the repeated ones weigh noticeably more
-    in the loss; ``info`` for a few (natural data sets such as MNIST hold some).
+    in the loss; ``info`` for a few (natural data sets such as MNIST hold some), and for the
+    exact copies a table of few distinct values makes by chance (``chance_pairs``: a table of
+    three categorical columns repeats rows however it was collected).
     """
 
     code = "duplicate_samples"
     WARN_FRACTION = 0.01
+    #: Exact pairs up to this multiple of the number expected by chance (``chance_pairs``) are
+    #: what a table of few distinct values produces on its own: info, not a warning.
+    CHANCE_MARGIN = 2.0
 
     def run(self, ctx: AuditContext) -> list[Finding]:
         if not ctx.has_inputs:
@@ -53,13 +59,19 @@ class DuplicateSamples(Check):
             if ctx.task in ("classification", "binary") and split.y.ndim == 1:
                 conflicts = int((split.y[pairs[:, 0]] != split.y[pairs[:, 1]]).sum())
             frac = extra / n
-            severity = "warning" if frac >= self.WARN_FRACTION else "info"
+            chance = chance_pairs(split.x)
+            by_chance = chance is not None and len(exact) <= self.CHANCE_MARGIN * chance + 3 and \
+                extra <= len(exact) + 3
+            severity = "warning" if frac >= self.WARN_FRACTION and not by_chance else "info"
             label_note = f"; {conflicts} duplicate pairs disagree on the label" if conflicts else ""
+            chance_note = (f" Inputs with so few distinct values repeat by chance: about {chance:.0f} equal "
+                           "pairs are expected from the features' own value frequencies, so these "
+                           "may be different records." if by_chance else "")
             out.append(self.finding(
                 severity,
                 f"{name}: {extra} of {split.described()} ({percent(frac)}) are copies of another "
                 f"({n_exact} exact, {extra - n_exact if extra > n_exact else 0} near){label_note}; "
-                f"e.g. {name}{examples(shown, 3)}.",
+                f"e.g. {name}{examples(shown, 3)}.{chance_note}",
                 f"Deduplicate the {name} split: keep one sample of each group"
                 + (" and fix the conflicting labels" if conflicts else "") + ".",
                 where=name,
@@ -67,9 +79,11 @@ class DuplicateSamples(Check):
                           "near_pairs": int(len(pairs)), "label_conflicts": conflicts,
                           "pairs": examples(shown, 20), "near_threshold": NEAR,
                           "near_radius": _finite(ctx.near_radius()),
-                          "intrinsic_dimension": _finite(ctx.intrinsic_dimension())}))
+                          "intrinsic_dimension": _finite(ctx.intrinsic_dimension()),
+                          "chance_equal_pairs": chance}))
         return out
 
 
 def _finite(v: float) -> float | None:
     return float(v) if np.isfinite(v) else None
+

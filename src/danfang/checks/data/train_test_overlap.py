@@ -6,6 +6,7 @@ import numpy as np
 
 from danfang.checks.base import Check
 from danfang.checks.data._common import NEAR, AuditContext, examples, percent
+from danfang.checks.data._chance import chance_matches
 from danfang.checks.data._search import exact_pairs
 from danfang.findings import Finding
 
@@ -26,11 +27,15 @@ class TrainTestOverlap(Check):
 
     **Fix:** remove the leaked samples from val/test (or from train), and split by group
     (``sklearn.model_selection.GroupShuffleSplit``). Severity ``warning`` from 1 % of the
-    split, where the score moves by about that much; ``info`` below.
+    split, where the score moves by about that much; ``info`` below, and for the exact
+    matches a table of few distinct values makes by chance (``_chance.chance_matches``).
     """
 
     code = "train_test_overlap"
     WARN_FRACTION = 0.01
+    #: Exact matches up to this multiple of those expected by chance (``_chance``) are what a
+    #: table of few distinct values produces on its own: info, not a warning.
+    CHANCE_MARGIN = 1.5
 
     def run(self, ctx: AuditContext) -> list[Finding]:
         if not ctx.has_inputs:
@@ -52,15 +57,21 @@ class TrainTestOverlap(Check):
                 same_label = float((split.y[pairs[:, 0]] == ctx.train.y[pairs[:, 1]]).mean())
             n_exact = len(np.unique(exact[:, 0]))
             label_note = "" if same_label is None else f", {percent(same_label)} with the same label"
+            chance = chance_matches(split.x, ctx.train.x)
+            by_chance = chance is not None and n_exact <= self.CHANCE_MARGIN * chance + 3 and \
+                len(leaked) <= n_exact + 3
+            chance_note = (f" Inputs with so few distinct values match by chance: about {chance:.0f} of "
+                           f"these {name} rows are expected to equal some training row from the features' "
+                           "own value frequencies, so they may be different records." if by_chance else "")
             out.append(self.finding(
-                "warning" if frac >= self.WARN_FRACTION else "info",
+                "warning" if frac >= self.WARN_FRACTION and not by_chance else "info",
                 f"{name}: {len(leaked)} of {split.described()} ({percent(frac)}) also appear in train "
                 f"({n_exact} exact, {len(leaked) - n_exact} near{label_note}); "
-                f"e.g. [{name}, train] {examples(shown, 3)}.",
+                f"e.g. [{name}, train] {examples(shown, 3)}.{chance_note}",
                 f"Remove these samples from {name} (or from train) and split by group so that "
                 f"copies land in one split; re-measure {name} scores afterwards.",
                 where=name,
                 evidence={"split": name, "leaked": int(len(leaked)), "fraction": frac, "exact": n_exact,
                           "same_label_fraction": same_label, "pairs": examples(shown, 20),
-                          "near_threshold": NEAR}))
+                          "near_threshold": NEAR, "chance_matches": chance}))
         return out
