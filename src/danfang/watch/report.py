@@ -35,9 +35,16 @@ def render_watch(folder: Path) -> str:
                       y_label="loss", x_label="optimizer step")
         body.append("<h2>Loss</h2>" + _figures([Figure("Training loss", "The loss each optimizer step "
                                                         "was taken on, as the script computed it.", render(chart))]))
-    for key, title in (("models", "Models"), ("optimizers", "Optimizers")):
-        for item in summary.get(key) or []:
-            body.append(f"<h3>{title}</h3>" + _kv_table(item))
+    models = summary.get("models") or []
+    trained = [m for m in models if m.get("params", 1)]
+    for item in trained:
+        body.append("<h3>Model</h3>" + _kv_table(item))
+    if len(trained) < len(models):
+        names = sorted({str(m.get("name")) for m in models if not m.get("params", 1)})
+        body.append(f'<p class="muted">Also called, without parameters (data transforms and the like): '
+                    f'{escape(", ".join(names))}.</p>')
+    for item in summary.get("optimizers") or []:
+        body.append("<h3>Optimizer</h3>" + _kv_table(item))
     if summary.get("losses"):
         body.append("<h3>Loss calls</h3>" + _kv_table(summary["losses"]))
     return _page("danfang watch", str(doc.get("script", "")), "".join(body))
