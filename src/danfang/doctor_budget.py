@@ -64,14 +64,16 @@ def seconds_per_sample(job: Job, settings: dict[str, Any], steps: int = 3) -> fl
     """Wall-clock seconds one training sample costs (reading it, forward, backward and an
     optimizer step of a fresh copy of the model on a random batch), the fastest of the last ``steps - 1``
     of ``steps`` steps (the first one warms up). Leaves every random state as it was."""
-    from danfang.checks.preflight._isolation import isolated
     from danfang.engine.trainer import resolve_device
     from danfang.task import default_loss
 
     bs = int(settings["batch_size"])
     split = job.splits.train
-    with isolated(settings.get("seed", 0)):
-        device = resolve_device(settings["device"])
+    device = resolve_device(settings["device"])
+    # the caller's random state is kept (the model's init draws from it); the thread count is
+    # the training's own, so the measured cost is what training will pay
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(int(settings.get("seed", 0)))
         model = job.make_model().to(device).train()
         loss_fn = job.make_loss() if job.loss_fn is not None else default_loss(settings["task"])
         if hasattr(loss_fn, "to"):
@@ -114,7 +116,10 @@ def shorten_training(job: Job, seconds: float, epochs: int) -> tuple[Job, dict[s
     n, bs = len(job.splits.train), int(s["batch_size"])
     if n <= MIN_BATCHES * bs:
         return job, None
-    per_sample = seconds_per_sample(job, s)
+    try:
+        per_sample = seconds_per_sample(job, s)
+    except Exception:  # a model or loss that fails here fails in training, which reports it with context
+        return job, None
     target = max(1, min(epochs, TARGET_EPOCHS))
     rows = int(STEP_SHARE * seconds / target / max(per_sample, 1e-9))
     rows = max(rows, MIN_BATCHES * bs)

@@ -128,3 +128,13 @@ def test_doctor_budget_bounds_the_whole_run_on_two_million_rows(tmp_path):
     short = [f for f in doc["findings"] if f["code"] == "shortened_run"]
     assert short and short[0]["evidence"]["train_rows"] < 2_000_000
     assert sum(doc["timings_s"].values()) <= 1.5 * 20
+
+
+def test_a_job_whose_step_fails_is_left_whole_for_training_to_report(monkeypatch, write_job):
+    job = load_job(write_job(WIDE_JOB))
+
+    def broken(job, settings):
+        raise RuntimeError("the loss wants three arguments")
+
+    monkeypatch.setattr(doctor_budget, "seconds_per_sample", broken)
+    assert shorten_training(job, seconds=1.0, epochs=10) == (job, None)
