@@ -154,8 +154,8 @@ class _Builder:
         cycle = (self.epochs - warm) // k
         cb = SnapshotCycles(cycle, warm)
         res = self.train("run", callbacks=(cb,), epochs=warm + cycle * k, **ONE_RUN)
-        members = [self.scored(f"snapshot {i + 1} (epoch {e})", "member", self.with_weights(res.model, w), "members/run")
-                   for i, (w, e) in enumerate(zip(cb.snapshots, cb.snapshot_epochs))]
+        members = [self.scored(f"snapshot {i + 1} (epoch {e})", "member", self.with_weights(res.model, w),
+                               "members/run") for i, (w, e) in enumerate(zip(cb.snapshots, cb.snapshot_epochs))]
         self.weights = {"members": cb.snapshots}
         return members + [self.averaged("ensemble", members)], {
             "warmup_epochs": warm, "cycle_epochs": cycle, "epochs": warm + cycle * k,
@@ -295,7 +295,8 @@ def summary_line(doc: dict[str, Any]) -> str:
         return ""
     scale, unit = (100, " points") if metric == "acc" else (1, "")
     g, (lo, hi) = head["gain"] * scale, (c * scale for c in head["ci"])
-    what = {"seeds": f"The ensemble of {doc['members']} seeds", "snapshots": f"The ensemble of {doc['members']} snapshots",
+    what = {"seeds": f"The ensemble of {doc['members']} seeds",
+            "snapshots": f"The ensemble of {doc['members']} snapshots",
             "swa": f"SWA over the last {doc['members']} epochs", "distill": "The distilled student"}[doc["kind"]]
     word = "better" if g >= 0 else "worse"
     sure = "" if lo > 0 or hi < 0 else " (the interval contains 0: not a clear gain)"
