@@ -64,6 +64,7 @@ def test_healthy_script_runs_unchanged_with_its_arguments_and_gets_a_clean_repor
     assert (tmp_path / "out" / "report.html").read_text().startswith("<!doctype html>")
     watch = json.loads((tmp_path / "out" / "watch.json").read_text())
     assert watch["summary"]["steps"] == 4 * 16
+    assert "seen: 64 steps of SGD on Sequential · 1 model(s) with parameters" in proc.stderr
 
 
 def test_missing_zero_grad_is_found_by_its_cause(tmp_path):

@@ -14,6 +14,16 @@ import typer
 from danfang.cli.app import app, err, user_errors
 
 
+def _seen(summary: dict) -> str:
+    """One line of what the observer saw: optimizers, models, validation passes."""
+    opts = [f"{o.get('steps', 0)} steps of {o.get('name')}" + (f" on {o['model']}" if o.get("model") else "")
+            for o in summary.get("optimizers") or []]
+    models = [m for m in summary.get("models") or [] if m.get("params", 1)]
+    what = ", ".join(opts) or "no optimizer step"
+    return (f"{what} · {len(models)} model(s) with parameters · "
+            f"{summary.get('validation_passes', 0)} validation pass(es)")
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
                                "allow_interspersed_args": False})
 def watch(
@@ -33,6 +43,7 @@ def watch(
     if not quiet:
         err.rule("danfang watch")
         err.print(f"[bold]{result.verdict}[/] — {result.reason}", highlight=False)
+        err.print(f"seen: {_seen(result.summary)}", highlight=False, markup=False)
         for f in result.findings:
             if f.severity == "info":
                 continue
