@@ -49,11 +49,17 @@ EXAMPLES = (
     Example("vae", "vae/main.py", ("--epochs", "3", "--no-accel"), folders=("results",)),
     Example("dcgan", "dcgan/main.py", ("--dataset", "fake", "--niter", "2", "--batchSize", "32", "--ngf", "32",
                                        "--ndf", "32", "--workers", "0", "--manualSeed", "1")),
+    # the nearest thing to a fine-tune that runs offline: DCGAN continued from the weights the
+    # run above saved (its --netG/--netD options); no example's pretrained weights can be fetched
+    Example("dcgan_continued", "dcgan/main.py", ("--dataset", "fake", "--niter", "1", "--batchSize", "32",
+                                                 "--ngf", "32", "--ndf", "32", "--workers", "0", "--manualSeed", "2",
+                                                 "--netG", "../dcgan/netG_epoch_1.pth",
+                                                 "--netD", "../dcgan/netD_epoch_1.pth")),
     Example("siamese_network", "siamese_network/main.py", ("--epochs", "1", "--batch-size", "64",
                                                            "--log-interval", "50", "--no-accel")),
     # its torch.load('traindata.pt') of a numpy array needs weights_only=False since torch 2.6;
     # the environment variable says so without editing the program
-    Example("time_sequence_prediction", "time_sequence_prediction/train.py", ("--steps", "3",),
+    Example("time_sequence_prediction", "time_sequence_prediction/train.py", ("--steps", "2",),
             prepare=("time_sequence_prediction/generate_sine_wave.py",),
             env=(("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1"),)),
     Example("reinforce", "reinforcement_learning/reinforce.py", ("--log-interval", "50")),
