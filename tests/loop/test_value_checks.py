@@ -80,3 +80,35 @@ def test_window_leaves_no_mode_behind():
         opt.step()
         assert torch._C._len_torch_function_stack() == before       # closed after the step
     assert torch._C._len_torch_function_stack() == before
+
+
+def test_a_failing_hook_never_breaks_the_program(monkeypatch):
+    import torch
+
+    from danfang.loop import LoopObserver
+
+    def broken(*args):
+        raise RuntimeError("planted observer bug")
+
+    obs = LoopObserver()
+    monkeypatch.setattr(obs, "_post_step", broken)
+    model = torch.nn.Linear(4, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with obs:
+        for _ in range(3):
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(model(torch.randn(8, 4)), torch.randn(8, 2)).backward()
+            opt.step()  # the planted bug fires here; the loop must go on
+    assert any("planted observer bug" in n for n in obs.notes)
+    assert torch.Tensor.backward.__name__ == "backward" and not hasattr(torch.Tensor.backward, "__wrapped__")
+
+
+def test_parameterless_transforms_are_not_models():
+    import torch
+
+    from danfang.loop import LoopObserver
+
+    with LoopObserver() as obs:
+        torch.nn.Identity()(torch.randn(3))
+        torch.nn.Linear(2, 2)(torch.randn(1, 2))
+    assert [m.name for m in obs.record.models.values()] == ["Linear"]

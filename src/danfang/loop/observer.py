@@ -19,6 +19,7 @@ steps (:class:`~danfang.checks.training._watch.TrainingWatch`), so ``loss_nan`` 
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Any
 
 import torch
@@ -107,6 +108,7 @@ class LoopObserver:
         self._in_loss = 0             # depth of loss-module forwards (their F call is not a new loss)
         self._in_step = False         # inside optimizer.step (a closure's backward is not accumulation)
         self._last_leaf: nn.Module | None = None
+        self._parameterless: "weakref.WeakSet[nn.Module]" = weakref.WeakSet()
         self._win_backwards, self._win_ratios, self._win_summed = 0, [], False
         self._since_backward, self._since_backward_n = 0.0, 0
         # Tensor.backward, wrapped while attached: the loss of every step, whatever computed it
@@ -118,6 +120,8 @@ class LoopObserver:
         self._retired_findings: list[Finding] = []
         self._orig_backward = None
         self._in_backward = False
+        self.notes: list[str] = []       # what went wrong inside the observer itself
+        self._dead = False
 
     # ---- attach / detach -------------------------------------------------------------
     def attach(self) -> "LoopObserver":
@@ -126,12 +130,35 @@ class LoopObserver:
         from torch.nn.modules import module as M
         from torch.optim import optimizer as O
 
-        self._handles = [M.register_module_forward_pre_hook(self._pre_forward),
-                         M.register_module_forward_hook(self._post_forward, always_call=True),
-                         O.register_optimizer_step_pre_hook(self._pre_step),
-                         O.register_optimizer_step_post_hook(self._post_step)]
+        self._handles = [M.register_module_forward_pre_hook(self._guarded(self._pre_forward)),
+                         M.register_module_forward_hook(self._guarded(self._post_forward), always_call=True),
+                         O.register_optimizer_step_pre_hook(self._guarded(self._pre_step)),
+                         O.register_optimizer_step_post_hook(self._guarded(self._post_step))]
         self._wrap_backward()
         return self
+
+    def _guarded(self, hook):
+        """``hook``, made unable to break the user's program: an exception inside it is noted
+        once (``notes``, shown by watch), and the observer stops observing."""
+        def guarded(*args):
+            if self._dead:
+                return None
+            try:
+                return hook(*args)
+            except Exception as exc:  # noqa: BLE001 - a bug of ours must not end the user's run
+                self.notes.append(f"the loop observer failed in {hook.__name__} ({type(exc).__name__}: "
+                                  f"{exc}) and stopped observing; the program ran on")
+                self._stop_observing()
+                return None
+        return guarded
+
+    def _stop_observing(self) -> None:
+        # the hooks stay registered (removing them while PyTorch iterates them would raise in the
+        # user's step) but do nothing; detach() removes them
+        self._dead = True
+        self._unwrap_backward()
+        self._window.leave()
+        self._train_window, self._eval_left = False, 0
 
     def _wrap_backward(self) -> None:
         """Wrap ``torch.Tensor.backward`` (PyTorch has no global backward hook): the wrapper keeps a
@@ -192,6 +219,11 @@ class LoopObserver:
             return
         root = self._roots.get(id(module))
         if root is None or root.module is not module:
+            if module in self._parameterless:
+                return
+            if next(module.parameters(), None) is None:  # a transform (Normalize), not a model
+                self._parameterless.add(module)
+                return
             root = self._new_root(module)
         self._root = root
         seen = root.seen
@@ -329,6 +361,13 @@ class LoopObserver:
         self._since_backward, self._since_backward_n = 0.0, 0
 
     def _on_backward_any(self, tensor: torch.Tensor) -> None:
+        try:
+            self._on_backward_seen(tensor)
+        except Exception as exc:  # noqa: BLE001 - never break the user's backward()
+            self.notes.append(f"the loop observer failed reading backward() ({type(exc).__name__}: {exc})")
+            self._stop_observing()
+
+    def _on_backward_seen(self, tensor: torch.Tensor) -> None:
         if self._in_step or not isinstance(tensor, torch.Tensor):
             return
         if tensor.numel() == 1:
@@ -521,7 +560,14 @@ class LoopObserver:
             if root.last_leaf is not None:
                 root.seen.last_layer = type(root.last_leaf).__name__
         for check in self.checks:
-            for f in check.run(self.record):
+            try:
+                found = check.run(self.record)
+            except Exception as exc:  # noqa: BLE001 - one broken check must not stop the others
+                note = f"the loop check {check.code} failed ({type(exc).__name__}: {exc})"
+                if note not in self.notes:
+                    self.notes.append(note)
+                continue
+            for f in found:
                 self._keep(f)
 
     def _keep(self, f: Finding) -> None:
@@ -558,7 +604,8 @@ class LoopObserver:
         self._read_curve()
         rec = self.record
         return {
-            "steps": rec.steps,
+            "steps": rec.steps + self._manual_steps,   # optimizer steps, or backward() calls of a loop without one
+            "optimizer_steps": rec.steps,
             "epochs": self.epoch,
             "models": [{"name": m.name, "params": m.params, "stepped": m.stepped,
                         "training_forwards": m.grad_forwards, "nograd_forwards": m.nograd_forwards,
@@ -568,6 +615,7 @@ class LoopObserver:
             "losses": dict(rec.losses),
             "validation_passes": sum(m.eval_passes for m in rec.models.values() if m.stepped),
             "objective_need_not_fall": self.objective_need_not_fall(),
+            "observer_notes": list(self.notes),
             "loss_curve": [v for _, v in self._curve],
             "loss_curve_steps": [s for s, _ in self._curve],
             "findings": [f.to_dict() for f in self.findings],

@@ -20,6 +20,10 @@ class ProbeHistory:
         params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
         self.weight_names = [n for n, p in params if p.ndim >= 2] or [n for n, _ in params]
         self.numel = {n: p.numel() for n, p in params}
+        #: embedding tables: row-sparse gradients (only the rows of the batch's tokens), so their
+        #: per-element gradient says nothing about the gradient reaching the network's input end
+        self.embedding_names = {f"{m}.weight" if m else "weight" for m, mod in model.named_modules()
+                                if isinstance(mod, (torch.nn.Embedding, torch.nn.EmbeddingBag))}
         self.total_steps = total_steps
         self.task: str | None = None  # the job's task when known (danfang.task); None in a bare loop
         self.first: list[ProbeSample] = []

@@ -31,7 +31,7 @@ class VanishingGradients(TrainingCheck):
     stall = 0.05
 
     def _rms_ratio(self, history: ProbeHistory, grads: dict[str, float]) -> float | None:
-        names = [n for n in history.weight_names if n in grads]
+        names = [n for n in history.weight_names if n in grads and n not in history.embedding_names]
         if len(names) < 2:
             return None
         first, last = names[0], names[-1]
@@ -50,7 +50,7 @@ class VanishingGradients(TrainingCheck):
         if len(losses) < 2 or losses[0] - losses[-1] > self.stall * abs(losses[0]):
             return []
         s = window[-1]
-        first = next(n for n in history.weight_names if n in s.grad_norm)
+        first = next(n for n in history.weight_names if n in s.grad_norm and n not in history.embedding_names)
         return [self.at(s, "warning", f"The gradient reaching `{first}` is {ratios[-1]:.2g} of the "
                         f"last layer's (per element) and the loss stalled at {losses[-1]:.3g}.",
                         "Use ReLU-family activations with Kaiming init, add normalisation or "
