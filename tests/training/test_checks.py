@@ -118,3 +118,20 @@ def test_vanishing_quiet_while_learning():
 def test_exploding_fires_on_non_finite_gradients():
     h = history(4, **{**HEALTHY, "grad_norm": lambda i: {n: (math.inf if i == 3 else 1.0) for n in NAMES}})
     assert "exploding_gradients" in codes(h)
+
+
+def test_vanishing_skips_a_row_sparse_embedding_table():
+    """An LM's embedding gets gradients only in the rows of the batch's tokens: its per-element
+    gradient is tiny by nature (word_language_model drew a false vanishing_gradients)."""
+    lm = nn.Sequential(nn.Embedding(5000, 20), nn.Linear(20, 20), nn.ReLU(), nn.Linear(20, 3))
+    names = [n for n, _ in lm.named_parameters()]
+
+    def lm_history(first_linear: float) -> ProbeHistory:
+        h = ProbeHistory(lm)
+        for i in range(10):
+            g = {n: (1e-7 if n == "0.weight" else first_linear if n.startswith("1.") else 1.0) for n in names}
+            h.add(ProbeSample(step=10 * (i + 1), epoch=0, lr=0.1, loss=2.3, grad_norm=g))
+        return h
+
+    assert "vanishing_gradients" not in codes(lm_history(0.3))   # healthy: only the table is sparse
+    assert "vanishing_gradients" in codes(lm_history(1e-7))      # planted: the first Linear starves
