@@ -10,6 +10,7 @@ report is a one-off cost after the script and is left out.
 
     python bench/watch_overhead.py                      # MLP 784-256-128-10 (the worst case: tiny steps)
     python bench/watch_overhead.py --model cnn          # a small two-layer CNN
+    python bench/watch_overhead.py --model example      # pytorch/examples' mnist/main.py network
     python bench/watch_overhead.py --mnist PATH.npz     # real MNIST (else danfang's default paths, else random)
 """
 
@@ -25,9 +26,27 @@ from torch import nn
 from monitor_overhead import interleaved, print_overhead_table
 
 
+class ExampleNet(nn.Module):
+    """The network of pytorch/examples' mnist/main.py (functional ReLU, pooling, log-softmax)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1, self.conv2 = nn.Conv2d(1, 32, 3, 1), nn.Conv2d(32, 64, 3, 1)
+        self.dropout1, self.dropout2 = nn.Dropout(0.25), nn.Dropout(0.5)
+        self.fc1, self.fc2 = nn.Linear(9216, 128), nn.Linear(128, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        F = nn.functional
+        x = F.max_pool2d(F.relu(self.conv2(F.relu(self.conv1(x)))), 2)
+        x = self.dropout2(F.relu(self.fc1(torch.flatten(self.dropout1(x), 1))))
+        return F.log_softmax(self.fc2(x), dim=1)
+
+
 def mnist_model(kind: str) -> nn.Module:
-    """The MLP of the classic MNIST tutorials, or a LeNet-sized CNN (log-probabilities out, as
-    pytorch/examples' mnist/main.py feeds ``F.nll_loss``)."""
+    """The MLP of the classic MNIST tutorials, a LeNet-sized CNN, or pytorch/examples' MNIST
+    network (log-probabilities out, as that example feeds ``F.nll_loss``)."""
+    if kind == "example":
+        return ExampleNet()
     if kind == "mlp":
         return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
                              nn.Dropout(0.2), nn.Linear(128, 10), nn.LogSoftmax(dim=1))
@@ -77,7 +96,7 @@ def run_once(args: argparse.Namespace, x: torch.Tensor, y: torch.Tensor, watched
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default="mlp", choices=["mlp", "cnn"])
+    ap.add_argument("--model", default="mlp", choices=["mlp", "cnn", "example"])
     ap.add_argument("--repeats", type=int, default=10, help="interleaved off/on pairs")
     ap.add_argument("--steps", type=int, default=300, help="timed steps a run")
     ap.add_argument("--warmup", type=int, default=10)

@@ -15,10 +15,10 @@ import danfang
 from tests.conftest import blobs
 
 
-def _hooks() -> tuple[int, ...]:
+def _hooks() -> tuple:
     return (len(M._global_forward_pre_hooks), len(M._global_forward_hooks),
             len(O._global_optimizer_pre_hooks), len(O._global_optimizer_post_hooks),
-            torch._C._len_torch_function_stack())
+            torch._C._len_torch_function_stack(), torch.Tensor.backward)
 
 
 def _mlp(bias: float = 0.0) -> nn.Module:
@@ -82,11 +82,26 @@ def test_two_monitors_and_close_leave_no_hooks():
     assert _hooks() != before
     _loop(mon_a, a, opt_a, steps=12)
     _loop(mon_b, b, opt_b, steps=12, zero=False)
-    mon_a.close()
     mon_b.close()
-    mon_b.close()  # twice is fine
+    mon_a.close()
+    mon_a.close()  # twice is fine
     assert _hooks() == before
     assert "grad_not_cleared" in _codes(mon_b) and "grad_not_cleared" not in _codes(mon_a)
+
+
+@pytest.mark.xfail(strict=True, reason="the loop observer wraps torch.Tensor.backward; closed first-in "
+                   "first-out, the first wrapper is under the second and stays, inert (reported)")
+def test_monitors_closed_in_the_order_they_were_made_restore_backward():
+    before = _hooks()
+    a, b = _mlp(), _mlp()
+    mon_a = danfang.Monitor(a, torch.optim.SGD(a.parameters(), lr=0.05))
+    mon_b = danfang.Monitor(b, torch.optim.SGD(b.parameters(), lr=0.05))
+    mon_a.close()
+    mon_b.close()
+    try:
+        assert _hooks() == before
+    finally:
+        torch.Tensor.backward = before[-1]
 
 
 def test_a_monitor_never_closed_takes_its_hooks_when_collected():
