@@ -27,13 +27,14 @@ PLANTED = [
     ("batch_order.py", ["sorted"], "unshuffled_batches", "warning"),
     ("batch_order.py", ["binary_sorted"], "unshuffled_batches", "warning"),
     ("label_alignment.py", ["misaligned"], "labels_misaligned", "error"),
+    ("label_shuffle.py", ["shuffled_apart"], "labels_misaligned", "warning"),
 ]
 
 HEALTHY = [
     ("logits_losses.py", []), ("logits_losses.py", ["--nll"]), ("logits_losses.py", ["--binary"]),
     ("regression_targets.py", []), ("regression_targets.py", ["--l1"]), ("regression_targets.py", ["relu_ok"]),
     ("regression_targets.py", ["counts_many"]), ("accumulation.py", []), ("accumulation.py", ["lbfgs"]),
-    ("batch_order.py", []), ("label_alignment.py", []),
+    ("batch_order.py", []), ("label_alignment.py", []), ("label_shuffle.py", []),
 ]
 
 

@@ -556,6 +556,9 @@ class LoopObserver:
         watch = self.also_training_checks
         if watch is not None:
             watch.history.task = "other" if self.objective_need_not_fall() else None
+            if watch.history.samples and watch.history.latest.update_ratio:
+                ratios = sorted(watch.history.latest.update_ratio.values())
+                self.record.update_ratio = ratios[len(ratios) // 2]
         for root in self._roots.values():
             if root.last_leaf is not None:
                 root.seen.last_layer = type(root.last_leaf).__name__

@@ -81,6 +81,7 @@ class LoopRecord:
     windows: list[StepWindow] = field(default_factory=list)
     matched_backwards: int = 0     # sampled backward() calls of a loss function's result
     unmatched_backwards: int = 0   # sampled backward() calls with no loss function behind them
+    update_ratio: float | None = None  # median update/weight ratio at the training checks' latest probe
 
     def keep_bounded(self, limit: int = 300) -> None:
         """Keep the first samples and the latest ones, so memory stays bounded on long runs."""
