@@ -25,7 +25,7 @@ ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 NOTES = {
     "gan": ("Monitor column: in a plain loop the Monitor sees one optimizer and one loss module, so it "
             "cannot tell that this gradient-reversal GAN's loss is a game value (task 'other'); doctor "
-            "and fit know it from settings['task']. The loop checks' owner tracks it (issue 12)."),
+            "and fit know it from settings['task']. Left to the Monitor / loop checks (not a curve or preflight threshold)."),
 }
 
 
