@@ -89,7 +89,8 @@ def test_fit_says_which_function_failed_with_exit_2(case, write_job, tmp_path, n
     no_folder(out)
 
 
-@pytest.mark.parametrize("case", ["a scheduler raising in step", "a model without parameters"])
+@pytest.mark.parametrize("case", ["a loss taking one argument", "a scheduler raising in step",
+                                  "a model without parameters"])
 def test_doctor_says_which_function_failed_with_exit_2(case, write_job, tmp_path, no_folder):
     body, function, hint = CASES[case]
     out = tmp_path / "doc"
