@@ -9,7 +9,9 @@ Each program runs in its own working folder DATA/<name> (so ``../data`` is DATA/
 ``PYTHON -m danfang watch --out DATA/<name>/watch SCRIPT ARGS``, sequentially, with
 OMP_NUM_THREADS=1 and no accelerator flag. The arguments make real short runs through the
 programs' own options (whole epochs, never ``--dry-run``). ``--plain`` also runs each as
-``PYTHON SCRIPT ARGS`` first, to compare the exit status and the time. The table (Markdown)
+``PYTHON SCRIPT ARGS`` first, to compare the exit status and the time (``--plain-only``
+runs only that; ``--table`` runs nothing and prints the table from the results saved
+beside each program's logs, the latest of each kind for the same arguments). The table (Markdown)
 goes to stdout and to DATA/public_examples.md; per-program output to DATA/<name>/watch.log.
 """
 
@@ -111,30 +113,42 @@ def _codes(findings: list[dict]) -> str:
     return " ".join(f"{f['code']}:{f['severity']}" for f in findings if f.get("severity") != "info") or "-"
 
 
-def run_example(ex: Example, examples: Path, python: str, data: Path, plain: bool) -> dict:
+def _saved(path: Path, args: tuple[str, ...]) -> dict:
+    """A row part saved by an earlier run of the same arguments, else {}."""
+    part = _read(path)
+    return part if part.get("args") == list(args) else {}
+
+
+def run_example(ex: Example, examples: Path, python: str, data: Path, plain: bool, watch: bool) -> dict:
+    """Run one program (plainly and/or under watch); each part is saved beside its logs
+    (plain.json, watch_row.json) so ``--table`` can rebuild the table from them."""
     cwd = data / ex.name
     cwd.mkdir(parents=True, exist_ok=True)
     for folder in ex.folders:
         (cwd / folder).mkdir(exist_ok=True)
     if ex.data_link and not (cwd / "data").exists():
         (cwd / "data").symlink_to(data / "data")
-    for prep in ex.prepare:
+    row = {"name": ex.name, "args": " ".join(ex.args)}
+    for prep in ex.prepare if plain or watch else ():
         rc, _ = _run([python, str(examples / prep)], cwd, cwd / "prepare.log", 300)
         if rc != 0:
-            return {"name": ex.name, "args": " ".join(ex.args), "exit": f"prepare {rc}"}
+            return {**row, "exit": f"prepare {rc}"}
     script = str(examples / ex.script)
-    row = {"name": ex.name, "args": " ".join(ex.args)}
     if plain:
         rc, secs = _run([python, script, *ex.args], cwd, cwd / "plain.log", ex.timeout, ex.env)
-        row.update(plain_exit=rc, plain_s=secs)
-    out = cwd / "watch"
-    rc, secs = _run([python, "-m", "danfang", "watch", "--out", str(out), script, *ex.args], cwd,
-                    cwd / "watch.log", ex.timeout, ex.env)
-    doc, found = _read(out / "watch.json"), _read(out / "findings.json")
-    summary, findings = doc.get("summary") or {}, found.get("findings") or []
-    row.update(exit=rc, watch_s=secs, steps=summary.get("steps", "?"),
-               validation=summary.get("validation_passes", "?"), verdict=doc.get("verdict", "?"),
-               by_severity=_count(findings), codes=_codes(findings))
+        (cwd / "plain.json").write_text(json.dumps({"args": list(ex.args), "plain_exit": rc, "plain_s": secs}))
+    if watch:
+        out = cwd / "watch"
+        rc, secs = _run([python, "-m", "danfang", "watch", "--out", str(out), script, *ex.args], cwd,
+                        cwd / "watch.log", ex.timeout, ex.env)
+        doc, found = _read(out / "watch.json"), _read(out / "findings.json")
+        summary, findings = doc.get("summary") or {}, found.get("findings") or []
+        part = dict(exit=rc, watch_s=secs, steps=summary.get("steps", "?"),
+                    validation=summary.get("validation_passes", "?"), verdict=doc.get("verdict", "?"),
+                    by_severity=_count(findings), codes=_codes(findings))
+        (cwd / "watch_row.json").write_text(json.dumps({"args": list(ex.args), **part}))
+    for saved in (cwd / "plain.json", cwd / "watch_row.json"):
+        row.update({k: v for k, v in _saved(saved, ex.args).items() if k != "args"})
     return row
 
 
@@ -160,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="the folder bench/public_examples_data.py prepared")
     p.add_argument("--only", default="", help="comma-separated program names (default: all)")
     p.add_argument("--plain", action="store_true", help="also run each program under plain python")
+    p.add_argument("--plain-only", action="store_true", help="run each program under plain python only")
+    p.add_argument("--table", action="store_true", help="run nothing: the table from the saved results")
     a = p.parse_args(argv)
     if not (a.examples / "mnist" / "main.py").is_file():
         _fail(f"main: --examples {a.examples} has no mnist/main.py; expected a copy of github.com/pytorch/examples.")
@@ -173,11 +189,12 @@ def main(argv: list[str] | None = None) -> int:
     for ex in EXAMPLES:
         if wanted and ex.name not in wanted:
             continue
-        row = run_example(ex, a.examples, a.python, a.data, a.plain)
+        row = run_example(ex, a.examples, a.python, a.data, plain=(a.plain or a.plain_only) and not a.table,
+                          watch=not (a.plain_only or a.table))
         print(f"{row['name']}: exit {row.get('exit')}, {row.get('steps')} steps, {row.get('by_severity')} "
               f"e/w/i, {row.get('codes')}, {row.get('watch_s', 0):.0f} s", file=sys.stderr, flush=True)
         rows.append(row)
-    text = table(rows, a.plain)
+    text = table(rows, any("plain_exit" in r for r in rows))
     print(text)
     (a.data / "public_examples.md").write_text(text + "\n")
     return 0
