@@ -41,6 +41,6 @@ def test_a_non_finite_last_loss_is_diverged():
 
 def test_no_optimizer_step_says_why_nothing_was_judged():
     verdict, reason = loss_verdict([], 0)
-    assert verdict == "inconclusive" and "No optimizer step" in reason
+    assert verdict == "inconclusive" and "No training step" in reason
     verdict, reason = loss_verdict([1.0, 0.5], 200)
     assert verdict == "inconclusive" and "2 loss value(s)" in reason and "200" in reason

@@ -44,8 +44,9 @@ def loss_verdict(curve: list[float], steps: int | None = None) -> tuple[str, str
     """
     steps = len(curve) if steps is None else steps
     if steps == 0:
-        return "inconclusive", ("No optimizer step was seen: the script updates its parameters by hand "
-                                "(p.data.add_) or does not train, so danfang could judge only what it computed.")
+        return "inconclusive", ("No training step was seen in this process (no optimizer.step(), no "
+                                "backward() whose gradients were applied): the script trains in child "
+                                "processes, or not at all, so there was nothing to judge.")
     if len(curve) < 6:
         return "inconclusive", (f"Only {len(curve)} loss value(s) were read over {steps} optimizer steps; "
                                 "a curve needs more.")
