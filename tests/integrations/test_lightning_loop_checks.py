@@ -129,3 +129,18 @@ def test_fit_end_removes_the_global_hooks():
     before = len(M._global_forward_pre_hooks)
     _fit(Classifier(), epochs=1)
     assert len(M._global_forward_pre_hooks) == before
+
+
+class SoftmaxIntoCrossEntropy(Classifier):
+    """A planted fault: probabilities fed to a loss that applies log-softmax itself."""
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return nn.functional.cross_entropy(torch.softmax(self.net(x), dim=1), y)
+
+
+def test_probabilities_into_cross_entropy_fires_inside_the_closure():
+    cb = _fit(SoftmaxIntoCrossEntropy(), validate=True)
+    found = {f.code: f for f in cb.findings}
+    assert found.get("probabilities_to_logit_loss") and found["probabilities_to_logit_loss"].severity == "error", \
+        cb.report()
