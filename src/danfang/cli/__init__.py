@@ -11,6 +11,7 @@ from danfang.cli import ensemble as _ensemble  # noqa: E402,F401
 from danfang.cli import fit as _fit  # noqa: E402,F401
 from danfang.cli import lr_find as _lr_find  # noqa: E402,F401
 from danfang.cli import report as _report  # noqa: E402,F401
+from danfang.cli import rl_study as _rl_study  # noqa: E402,F401
 from danfang.cli import study as _study  # noqa: E402,F401
 from danfang.cli import tune as _tune  # noqa: E402,F401
 from danfang.cli import watch as _watch  # noqa: E402,F401

@@ -150,6 +150,11 @@ def write_report(folder: str | Path) -> Path:
     if (folder / "study.json").is_file():
         title, body = render_study(folder)
         atomic_write_text(path, _page(title, str(folder), body))
+    elif (folder / "rl_study.json").is_file():
+        from danfang.report.rl_study import render_rl_study
+
+        title, body = render_rl_study(folder)
+        atomic_write_text(path, _page(title, str(folder), body))
     elif (folder / "ensemble.json").is_file():
         from danfang.report.ensemble import render_ensemble
 
