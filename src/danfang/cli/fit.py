@@ -17,17 +17,20 @@ RECIPE_HELP = "Recipe when the job defines no optimizer: " + "; ".join(
 def print_run_summary(result):
     """What the run reached, the curve verdict, and what the monitor found and repaired;
     returns the curve diagnosis."""
+    from rich.markup import escape
+
     from danfang.checks.curves import explain
+    from danfang.report.bidi import show_bidi
 
     best, final = result.best, result.final
-    out.print(f"[bold]run directory:[/] {result.run_dir}")
+    out.print(f"[bold]run directory:[/] {escape(str(result.run_dir))}")
     out.print(f"status: {result.status}" + (f" after {final['epoch']} epochs" if final else ""))
     budget = getattr(result, "budget", None)
     if budget:
         out.print(f"time budget {budget['seconds']:g} s: planned {budget['planned_epochs']} of "
                   f"{budget['max_epochs']} epochs, LR schedule {budget['schedule']}")
         if budget["schedule"].startswith("cut short"):
-            out.print(f"  [yellow]warning[/]: {result.stop_reason}")
+            out.print(f"  [yellow]warning[/]: {escape(str(result.stop_reason))}")
     if best:
         acc = f", val_acc {best['val_acc']:.4f}" if best.get("val_acc") is not None else ""
         out.print(f"best epoch {best['epoch']}: val_loss {best['val_loss']:.4f}{acc}")
@@ -39,7 +42,8 @@ def print_run_summary(result):
     out.print(f"verdict: [bold]{diagnosis.verdict}[/] — {diagnosis.reason}")
     for f in [*result.findings, *diagnosis.findings]:
         if f.severity != "info":
-            out.print(f"  {f.severity} [bold]{f.code}[/]{f' ({f.where})' if f.where else ''}: {f.message}")
+            out.print(f"  {f.severity} [bold]{f.code}[/]{escape(f' ({f.where})') if f.where else ''}: "
+                      f"{escape(show_bidi(f.message))}")
     for r in result.repairs:
         out.print(f"  repair [bold]{r['action']}[/] at step {r['step']}: {r.get('result', '')}")
     return diagnosis
