@@ -153,13 +153,16 @@ def _settings(path: Path, obj: Any) -> dict[str, Any]:
 
 def _probe_env(job: RLJob, params: dict[str, float], label: str) -> Any:
     """Build, reset and step the env once at ``params``: a broken factory fails here, not mid-study."""
-    env = job.make_env(params)
+    stage = "build"
     try:
+        env = job.make_env(params)
+        stage = "reset or step"
         _call(job.path, "env", lambda: env.reset(seed=0))
         _call(job.path, "env", lambda: env.step(env.action_space.sample()))
     except JobError as exc:
-        raise JobError(job.path, "env", f"the env built at the {label} values {params} failed to reset or "
-                       f"step: {str(exc).split(': ', 2)[-1]}") from exc
+        detail = str(exc).split("function `env`: ", 1)[-1]
+        raise JobError(job.path, "env", f"failed to {stage} the env at the {label} values {params}: "
+                       f"{detail}") from exc
     return env
 
 
