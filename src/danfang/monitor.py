@@ -36,22 +36,28 @@ class Monitor:
     """Watch ``model`` (and read the LR from ``optimizer``) as your loop trains it.
 
     ``total_steps`` (optional) lets ``update_ratio_low`` stay quiet in the last quarter of
-    a planned run, where schedules anneal the LR on purpose. ``loop_checks=False`` leaves
-    out the loop checks (and their global hooks).
+    a planned run, where schedules anneal the LR on purpose. ``task`` (optional, one of
+    ``danfang.task.TASKS``) tells the checks what the loss is: with ``"other"`` (GAN, RL,
+    contrastive or custom objectives) the loss need not fall and its progress is not judged.
+    ``loop_checks=False`` leaves out the loop checks (and their global hooks).
     """
 
     def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer | None = None, *,
                  cadence: int = DEFAULT_CADENCE, checks: Iterable[TrainingCheck] | None = None,
-                 total_steps: int | None = None, loop_checks: bool = True) -> None:
+                 total_steps: int | None = None, loop_checks: bool = True, task: str | None = None) -> None:
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"Monitor(model, ...) needs a torch.nn.Module, got {type(model).__name__}.")
         if optimizer is not None and not hasattr(optimizer, "param_groups"):
             raise TypeError("Monitor(model, optimizer) needs a torch.optim.Optimizer (or None), got "
                             f"{type(optimizer).__name__}.")
+        from danfang.task import TASKS
+
+        if task is not None and task not in TASKS:
+            raise ValueError(f"Monitor(task=...) must be one of {list(TASKS)} or None, got {task!r}.")
         self.model, self.optimizer = model, optimizer
         self.epoch = 0
         self._loop = UserLoopWatch(model, optimizer, cadence=cadence, checks=checks,
-                                   total_steps=total_steps, loop_checks=loop_checks)
+                                   total_steps=total_steps, loop_checks=loop_checks, task=task)
         self._loop.prepare()
 
     def step(self, loss: torch.Tensor | float, epoch: int | None = None) -> list[Finding]:

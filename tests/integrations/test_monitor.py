@@ -192,3 +192,18 @@ def test_a_long_run_drops_the_first_steps_unread():
     assert mon._loop.first is None and first.dropped  # once the cadence sampled the run
     assert not first.probes.pending and not first.tail and not first.samples  # nothing was read back
     assert [f.code for f in mon.findings].count("dying_relu") == 1
+
+
+@pytest.mark.parametrize("task", [None, "other"])
+def test_task_other_leaves_a_flat_objective_unjudged(task):
+    model = _mlp()
+    opt = torch.optim.SGD(model.parameters(), lr=1e-7)  # the loss stays where it starts
+    with danfang.Monitor(model, opt, cadence=5, task=task) as mon:
+        _loop(mon, model, opt, steps=60)
+    slow = [f for f in mon.findings if f.code == "slow_convergence"]
+    assert slow and slow[0].severity == ("warning" if task is None else "info"), mon.report()
+
+
+def test_unknown_task_is_refused_with_the_known_ones():
+    with pytest.raises(ValueError, match="'classification'"):
+        danfang.Monitor(_mlp(), task="gan")

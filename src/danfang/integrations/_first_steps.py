@@ -55,8 +55,8 @@ class FirstSteps:
     later losses, and judge them with ``checks`` if the cadence never sampled the run."""
 
     def __init__(self, model: torch.nn.Module, checks: list[TrainingCheck], total_steps: int | None = None,
-                 steps: int = FIRST_STEPS) -> None:
-        self.model, self.total_steps, self.steps = model, total_steps, steps
+                 steps: int = FIRST_STEPS, task: str | None = None) -> None:
+        self.model, self.total_steps, self.steps, self.task = model, total_steps, steps, task
         self.checks = [c for c in checks if c.code not in STEADY_STATE_ONLY]
         quantities = {"loss"} | {q for c in self.checks for q in c.requires}
         self.probes = _DeferredProbes(model, quantities)
@@ -125,6 +125,7 @@ class FirstSteps:
         if tail is not None:
             samples.append(tail)
         history = ProbeHistory(self.model, self.total_steps)
+        history.task = self.task
         found: list[Finding] = []
         for sample in samples:
             history.add(sample)

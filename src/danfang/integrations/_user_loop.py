@@ -49,9 +49,10 @@ class UserLoopWatch:
 
     def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer | None = None, *,
                  cadence: int, checks: Iterable[TrainingCheck] | None = None,
-                 total_steps: int | None = None, loop_checks: bool = True, observe: bool = True) -> None:
-        self.watch = TrainingWatch(model, cadence, checks, total_steps)
-        self.first = (FirstSteps(model, self.watch.checks, total_steps)
+                 total_steps: int | None = None, loop_checks: bool = True, observe: bool = True,
+                 task: str | None = None) -> None:
+        self.watch = TrainingWatch(model, cadence, checks, total_steps, task=task)
+        self.first = (FirstSteps(model, self.watch.checks, total_steps, task=task)
                       if cadence > FIRST_STEPS else None)
         self.observer = None
         self._reported: list[Finding] = []
