@@ -4,12 +4,18 @@ Each is a :class:`Recipe`: optimizer, learning rate, weight decay (never on bias
 normalisation parameters) and schedule. ``DEFAULT`` is used when neither the job nor the
 command line names one; it was chosen by measurement (``python bench/accuracy_mnist1d.py
 --compare``, table in docs/recipes.md).
+
+``STUDY_001`` holds the arms of the 001 optimizer x schedule study
+(:mod:`danfang.recipes.study_001`); they are named recipes too (``get_recipe`` finds them,
+``ALL_RECIPES`` lists both), kept apart so that ``RECIPES`` stays the short list of
+general-purpose recipes that ``fit --help`` and the ``recipes`` grid show.
 """
 
 from __future__ import annotations
 
 from danfang.errors import UsageError
 from danfang.recipes.base import Recipe
+from danfang.recipes.study_001 import STUDY_001
 
 RECIPES: dict[str, Recipe] = {
     r.name: r
@@ -31,6 +37,7 @@ RECIPES: dict[str, Recipe] = {
 }
 
 DEFAULT = "sgd-cosine"
+ALL_RECIPES: dict[str, Recipe] = {**RECIPES, **STUDY_001}
 
 
 def get_recipe(name: str | Recipe | None) -> Recipe:
@@ -38,9 +45,10 @@ def get_recipe(name: str | Recipe | None) -> Recipe:
     if isinstance(name, Recipe):
         return name
     name = name or DEFAULT
-    if name not in RECIPES:
-        raise UsageError(f"unknown recipe {name!r}; choose one of: {', '.join(RECIPES)}.")
-    return RECIPES[name]
+    if name not in ALL_RECIPES:
+        raise UsageError(f"unknown recipe {name!r}; choose one of: {', '.join(RECIPES)} "
+                         f"(or an arm of the 001 study: {', '.join(STUDY_001)}).")
+    return ALL_RECIPES[name]
 
 
-__all__ = ["Recipe", "RECIPES", "DEFAULT", "get_recipe"]
+__all__ = ["Recipe", "RECIPES", "STUDY_001", "ALL_RECIPES", "DEFAULT", "get_recipe"]

@@ -15,7 +15,8 @@ import torch
 from danfang.recipes.param_groups import param_groups
 from danfang.recipes.schedules import SCHEDULES, make_schedule
 
-OPTIMIZERS = ("adamw", "sgd")
+OPTIMIZERS = ("adamw", "sgd", "adam")
+PLATEAU_MODES = (None, "min", "max")
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Recipe:
 
     name: str
     description: str
-    optimizer: str = "adamw"            # "adamw" | "sgd"
+    optimizer: str = "adamw"            # "adamw" | "sgd" | "adam" (L2 in the gradient, not decoupled)
     lr: float = 3e-4                    # the peak LR (one-cycle) or the starting LR
     weight_decay: float = 0.0
     momentum: float = 0.9               # SGD
@@ -38,6 +39,8 @@ class Recipe:
     step_gamma: float = 0.1
     plateau_factor: float = 0.3
     plateau_patience: int = 3
+    plateau_mode: str | None = None     # None: from the monitor (the right way); "min"/"max": forced
+    plateau_min_lr: bool = True         # False: min_lr=0, torch's default (no floor at all)
     pct_start: float = 0.25             # one-cycle: fraction of the steps spent warming up
     div_factor: float = 25.0            # one-cycle: start at lr / div_factor
     final_div_factor: float = 1e3       # one-cycle: end at start / final_div_factor
@@ -52,6 +55,9 @@ class Recipe:
         if self.schedule not in SCHEDULES:
             raise ValueError(f"Recipe {self.name!r}: schedule must be one of {SCHEDULES}, "
                              f"got {self.schedule!r}.")
+        if self.plateau_mode not in PLATEAU_MODES:
+            raise ValueError(f"Recipe {self.name!r}: plateau_mode must be one of {PLATEAU_MODES}, "
+                             f"got {self.plateau_mode!r}.")
         if self.lr <= 0:
             raise ValueError(f"Recipe {self.name!r}: lr must be positive, got {self.lr!r}.")
 
@@ -75,6 +81,8 @@ class Recipe:
         groups = param_groups(model, wd)
         if self.optimizer == "sgd":
             return torch.optim.SGD(groups, lr=lr, momentum=self.momentum, nesterov=self.nesterov)
+        if self.optimizer == "adam":
+            return torch.optim.Adam(groups, lr=lr, betas=self.betas)
         return torch.optim.AdamW(groups, lr=lr, betas=self.betas)
 
     def build(self, model: torch.nn.Module, settings: dict[str, Any], steps_per_epoch: int,

@@ -61,8 +61,9 @@ def make_schedule(recipe: "Recipe", opt: torch.optim.Optimizer, lr: float, monit
         every = max(1, int(round(recipe.step_every * epochs)))
         return LR.StepLR(opt, step_size=every, gamma=recipe.step_gamma), "epoch"
     if kind == "plateau":
-        floor = lr * max(recipe.min_lr_ratio, 1e-3)
-        return LR.ReduceLROnPlateau(opt, mode=plateau_mode(monitor), factor=recipe.plateau_factor,
+        floor = lr * max(recipe.min_lr_ratio, 1e-3) if recipe.plateau_min_lr else 0.0
+        mode = recipe.plateau_mode or plateau_mode(monitor)
+        return LR.ReduceLROnPlateau(opt, mode=mode, factor=recipe.plateau_factor,
                                     patience=recipe.plateau_patience, min_lr=floor), "epoch"
     if kind == "one-cycle":
         return LR.OneCycleLR(opt, max_lr=lr, total_steps=total, pct_start=recipe.pct_start,

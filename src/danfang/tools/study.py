@@ -23,19 +23,20 @@ from danfang.engine.trainer import Trainer
 from danfang.errors import UsageError
 from danfang.findings import atomic_write_text
 from danfang.job import Job, load_job
-from danfang.recipes import RECIPES
+from danfang.recipes import ALL_RECIPES, RECIPES
+from danfang.recipes.study_001 import GRIDS_001
 
 GRIDS: dict[str, list[str]] = {"recipes": list(RECIPES), "sgd": ["sgd-cosine", "sgd-step"],
-                               "adam": ["adamw", "plateau", "one-cycle"]}
+                               "adam": ["adamw", "plateau", "one-cycle"], **GRIDS_001}
 
 
 def grid_recipes(grid: str) -> list[str]:
     """A named grid, or a comma-separated list of recipe names."""
     names = GRIDS.get(grid) or [g.strip() for g in grid.split(",") if g.strip()]
-    bad = [n for n in names if n not in RECIPES]
+    bad = [n for n in names if n not in ALL_RECIPES]
     if bad or not names:
         raise UsageError(f"--grid {grid!r}: expected one of {list(GRIDS)} or a comma-separated list of "
-                         f"recipes from {list(RECIPES)}; unknown: {bad}.")
+                         f"recipes from {list(ALL_RECIPES)}; unknown: {bad}.")
     return names
 
 
