@@ -51,6 +51,7 @@ class UserLoopWatch:
                  cadence: int, checks: Iterable[TrainingCheck] | None = None,
                  total_steps: int | None = None, loop_checks: bool = True, observe: bool = True,
                  task: str | None = None) -> None:
+        self.task = task
         self.watch = TrainingWatch(model, cadence, checks, total_steps, task=task)
         self.first = (FirstSteps(model, self.watch.checks, total_steps, task=task)
                       if cadence > FIRST_STEPS else None)
@@ -92,6 +93,8 @@ class UserLoopWatch:
         """Finish an optimizer step; returns what fired at it (on probe steps; else [])."""
         if self.first is not None:
             self.first.after_step(epoch, lr)
+        if self.watch.probes.probing:
+            self._share_with_observer()
         alerts = self.watch.after_step(epoch, lr)
         if alerts is None:
             return []
@@ -104,6 +107,21 @@ class UserLoopWatch:
             self._loop_known += len(loop)
         return _merge(loop, alerts)
 
+    def _share_with_observer(self) -> None:
+        """What each side knows that the other judges with, as the observer does for its own
+        training watch under ``danfang watch``: the latest median update ratio (read by
+        ``labels_misaligned``) goes to the loop record; the observer's view of the objective
+        (two models stepped in turns, e.g. a GAN: a loss that need not fall) becomes the task
+        of the training checks, unless the caller named one."""
+        observer, history = self.observer, self.watch.history
+        if observer is None:
+            return
+        if history.samples and history.latest.update_ratio:
+            ratios = sorted(history.latest.update_ratio.values())
+            observer.record.update_ratio = ratios[len(ratios) // 2]
+        if self.task is None:
+            history.task = "other" if observer.objective_need_not_fall() else None
+
     # ---- what was found ------------------------------------------------------------------
     @property
     def steps(self) -> int:
@@ -112,6 +130,7 @@ class UserLoopWatch:
     @property
     def findings(self) -> list[Finding]:
         """Loop findings first (they name causes), then the training findings; judged now."""
+        self._share_with_observer()
         loop = self.observer.findings if self.observer is not None else []
         early = self.first.judge() if self.first is not None and not self.watch.history.samples else []
         found = _merge(loop, self.watch.findings, early)
