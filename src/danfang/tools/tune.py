@@ -9,6 +9,7 @@ callback); a trial the job itself makes fail is reported, not retried. See docs/
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 from danfang.errors import DanfangError, UsageError
 from danfang.job import load_job
+from danfang.tools import tune_coarse_to_fine as c2f
 from danfang.tools.tune_ledger import Ledger, ledger
 from danfang.tools.tune_objective import default_space, make_pruner, make_sampler
 from danfang.tools.tune_storage import (adopt_silent_trials, fail_stale_trials, open_storage, optuna_module,
@@ -53,6 +55,7 @@ class TuneResult:
     retried_after: list[str] = field(default_factory=list)   # "trial 3 killed by SIGKILL ...", ...
     problems: list[str] = field(default_factory=list)        # why trials are missing; [] when done
     bad_input: bool = False             # every failure was the job breaking danfang's contract
+    search_space: list[str] = field(default_factory=list)    # coarse-to-fine: one line a stage
 
     @property
     def finished(self) -> bool:
@@ -72,7 +75,7 @@ class TuneResult:
 
 
 def _check_options(trials: int, workers: int, epochs: int | None, heartbeat_interval: int,
-                   grace_period: int, max_retry: int) -> None:
+                   grace_period: int, max_retry: int, stages: int = 1) -> None:
     def positive(name: str, value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise UsageError(f"{name} must be a positive integer, got {value!r}.")
@@ -89,6 +92,8 @@ def _check_options(trials: int, workers: int, epochs: int | None, heartbeat_inte
                          f"{3 * heartbeat_interval}.")
     if isinstance(max_retry, bool) or not isinstance(max_retry, int) or max_retry < 0:
         raise UsageError(f"--max-retry must be an integer >= 0, got {max_retry!r}.")
+    if stages not in (1, 2):
+        raise UsageError(f"--stages must be 1 (one search) or 2 (coarse-to-fine), got {stages!r}.")
 
 
 def _describe_failures(state: Ledger, deaths: list[Death], gave_up: bool) -> tuple[list[str], bool]:
@@ -126,8 +131,13 @@ def _describe_failures(state: Ledger, deaths: list[Death], gave_up: bool) -> tup
 
 def tune(job_path: str | Path, *, trials: int, out: str | Path, storage: str | None = None,
          study_name: str | None = None, workers: int = 1, epochs: int | None = None, seed: int = 0,
-         heartbeat_interval: int = 10, grace_period: int = 30, max_retry: int = 3) -> TuneResult:
+         heartbeat_interval: int = 10, grace_period: int = 30, max_retry: int = 3,
+         stages: int = 1) -> TuneResult:
     """Run worker processes until the study holds ``trials`` finished trials.
+
+    ``stages=2``: coarse-to-fine (:mod:`danfang.tools.tune_coarse_to_fine`): the first half of the
+    trials in wide log-uniform ranges of lr and weight decay, the rest in ranges narrowed around
+    the best of the first; only for jobs without their own ``search_space`` or ``optimizer``.
 
     Heartbeats every ``heartbeat_interval`` s; a trial silent for ``grace_period`` s (or whose
     worker this call saw die) is failed and retried with the same parameters, at most
@@ -137,8 +147,10 @@ def tune(job_path: str | Path, *, trials: int, out: str | Path, storage: str | N
     optuna = optuna_module()
     from sqlalchemy.exc import SQLAlchemyError  # Optuna's RDB storage runs on SQLAlchemy
 
-    _check_options(trials, workers, epochs, heartbeat_interval, grace_period, max_retry)
+    _check_options(trials, workers, epochs, heartbeat_interval, grace_period, max_retry, stages)
     job = load_job(job_path)
+    if stages == 2:
+        c2f.check_job(job, trials)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     url = postgres_driver_url(storage or f"sqlite:///{(out / 'tune.db').resolve()}")
@@ -149,14 +161,34 @@ def tune(job_path: str | Path, *, trials: int, out: str | Path, storage: str | N
                        max_retry=max_retry)
     study = optuna.create_study(study_name=study_name, storage=rdb, direction=direction, load_if_exists=True,
                                 sampler=make_sampler(seed), pruner=make_pruner())
+    plan = c2f.open_plan(study, trials) if stages == 2 else None
+    if plan is None:
+        c2f.refuse_plain_rerun(study)
     fail_stale_trials(study)
     adopt_silent_trials(rdb, rdb.get_study_id_from_name(study_name))
     first_number = len(study.get_trials(deepcopy=False))
     spec = WorkerSpec(str(job_path), url, study_name, trials, first_number, str(out), epochs, seed,
                       heartbeat_interval, grace_period, max_retry)
-    supervisor = Supervisor(spec, study, rdb, workers=workers, max_restarts=trials * max(1, max_retry))
+    supervisors: list[Supervisor] = []
+
+    def run_stage(target: int, stage: int = 0, ranges: dict[str, list[float]] | None = None) -> None:
+        sup = Supervisor(dataclasses.replace(spec, target=target, stage=stage, ranges=ranges), study, rdb,
+                         workers=workers, max_restarts=trials * max(1, max_retry))
+        supervisors.append(sup)
+        sup.run()
+
+    narrow_problem = None
     try:
-        supervisor.run()
+        if plan is None:
+            run_stage(trials)
+        else:
+            if not ledger(study, plan.stage1_target, first_number).done:
+                run_stage(plan.stage1_target, 1, plan.ranges(1))
+            if ledger(study, plan.stage1_target, first_number).done:
+                try:
+                    run_stage(trials, 2, c2f.record_stage2(study, plan))
+                except ValueError as exc:
+                    narrow_problem = f"Stage 2 did not start: {exc}."
         state = ledger(study, trials, first_number)
     except SQLAlchemyError as exc:
         raise TuneIncomplete(f"the storage {shown_url(url)} stopped answering ({type(exc).__name__}: "
@@ -164,9 +196,12 @@ def tune(job_path: str | Path, *, trials: int, out: str | Path, storage: str | N
                              "command when it is back: running trials are failed and retried.") from None
     complete = [t for t in state.finished if t.state == optuna.trial.TrialState.COMPLETE]
     best = study.best_trial if complete else None
-    problems, bad_input = ([], False) if state.done else _describe_failures(state, supervisor.deaths,
-                                                                            supervisor.gave_up)
-    how = {d.trial_number: d.how for d in supervisor.deaths}
+    deaths = [d for sup in supervisors for d in sup.deaths]
+    problems, bad_input = ([], False) if state.done else _describe_failures(
+        state, deaths, any(sup.gave_up for sup in supervisors))
+    if narrow_problem:
+        problems = [narrow_problem] + [p for p in problems if not p.startswith("Trials are still RUNNING")]
+    how = {d.trial_number: d.how for d in deaths}
     retried_after = [f"trial {t.system_attrs['retry_history'][-1]} "
                      f"{how.get(t.system_attrs['retry_history'][-1], HEARTBEAT_STOPPED)}"
                      for t in state.retries]
@@ -174,4 +209,5 @@ def tune(job_path: str | Path, *, trials: int, out: str | Path, storage: str | N
                       best.params if best else {}, best.user_attrs.get("settings", {}) if best else {},
                       len(complete), len(state.finished) - len(complete), target=trials,
                       n_failed=len(state.failed), n_retried=len(state.retries), retried_after=retried_after,
-                      problems=problems, bad_input=bad_input)
+                      problems=problems, bad_input=bad_input,
+                      search_space=c2f.describe(study.user_attrs[c2f.ATTR]) if plan is not None else [])

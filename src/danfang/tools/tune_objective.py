@@ -74,15 +74,22 @@ def trial_dir(out: Path, study_name: str, number: int) -> Path:
     return candidate
 
 
-def make_objective(job: Job, out: Path, epochs: int | None) -> Callable[[Any], float]:
+def make_objective(job: Job, out: Path, epochs: int | None, stage: int = 0,
+                   ranges: dict[str, list[float]] | None = None) -> Callable[[Any], float]:
     """``objective(trial) -> monitored metric`` of a fit in :func:`trial_dir`; raises
-    ``optuna.TrialPruned`` when the pruner stopped it."""
+    ``optuna.TrialPruned`` when the pruner stopped it. ``stage`` (1 or 2) with its ``ranges``:
+    a coarse-to-fine trial (:mod:`danfang.tools.tune_coarse_to_fine`) instead of the usual space."""
     optuna = optuna_module()
     monitor = job.settings["monitor"]
 
     def objective(trial: Any) -> float:
         space = getattr(job.module, "search_space", None)
-        params = dict(space(trial)) if space is not None else default_space(trial, job)
+        if stage:
+            from danfang.tools.tune_coarse_to_fine import suggest
+
+            params = suggest(trial, stage, ranges or {})
+        else:
+            params = dict(space(trial)) if space is not None else default_space(trial, job)
         trial.set_user_attr("settings", dict(params))
         recipe = params.pop("recipe", None)
         reporter = _ReportToTrial(trial, monitor)

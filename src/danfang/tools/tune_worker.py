@@ -44,6 +44,8 @@ class WorkerSpec:
     heartbeat_interval: int
     grace_period: int
     max_retry: int
+    stage: int = 0                                # coarse-to-fine stage (1, 2); 0: one stage
+    ranges: dict[str, list[float]] | None = None  # that stage's log-uniform ranges
 
 
 def worker_id(pid: int | None = None) -> str:
@@ -115,7 +117,7 @@ def pull_trials(spec: WorkerSpec) -> None:
     study = optuna.load_study(study_name=spec.study_name, storage=storage,
                               sampler=make_sampler(spec.seed), pruner=make_pruner())
     study_id = storage.get_study_id_from_name(spec.study_name)
-    objective = make_objective(job, Path(spec.out), spec.epochs)
+    objective = make_objective(job, Path(spec.out), spec.epochs, spec.stage, spec.ranges)
     while True:
         with ask_lock(spec.storage, Path(spec.out), spec.study_name):
             if not ledger(study, spec.target, spec.first_number).has_work:
