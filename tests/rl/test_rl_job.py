@@ -9,7 +9,7 @@ from tests.rl.conftest import MISSING, cli
 pytestmark = pytest.mark.skipif(MISSING is not None, reason=f"RL extra missing: {MISSING}")
 
 FAULTS = {
-    "factory raises": ({'    e = gym.make("CartPole-v1")': '    raise RuntimeError("no simulator")'},
+    "factory raises": ({'    e = gym.make("CartPole-v1", max_episode_steps=50)': '    raise RuntimeError("no simulator")'},
                        "no simulator"),
     "factory returns no env": ({"    return e\n": "    return 42\n"}, "failed to build the env at the nominal values"),
     "range lo > hi": ({'"length": (0.25, 0.75)': '"length": (0.75, 0.25)'}, "lo > hi"),
