@@ -375,7 +375,7 @@ def test_a_confident_output_sigmoid_is_not_saturation(output):
     model = BinaryNet(output)
     mon = _binary_loop(model)
     assert mon.findings == [], mon.report()
-    probe = next(p for p in mon._watch.probes.activations if isinstance(p, SaturatedFraction))
+    probe = next(p for p in mon._loop.watch.probes.activations if isinstance(p, SaturatedFraction))
     assert probe.output_sites == {"out" if output == "module" else "BinaryNet:sigmoid"}
     p = model(torch.tensor([[5.0] + [0.0] * 7, [-5.0] + [0.0] * 7]))
     assert p[0] > 0.995 and p[1] < 0.005, "the output sigmoid really is in its tails"
