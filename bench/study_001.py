@@ -1,6 +1,7 @@
 """The 001 optimizer x schedule claims at CPU scale: which reproduce, with intervals.
 
     python bench/study_001.py [--seeds 5] [--epochs 15] [--width 16] [--budget-s 1300] [--reps 2000] [--out DIR]
+                              [--resume]
 
 Runs ``danfang study`` with the ``001`` grid (13 recipes, src/danfang/recipes/study_001.py) on
 MNIST-1D (4,000 train / 1,000 val) with a small 1-D CNN (BatchNorm; ``--width`` channels in its
@@ -13,6 +14,10 @@ Prints, for each claim (src/danfang/recipes/study_001_claims.py): the arms A (th
 loser) and B (its winner), the IQM [95% CI] of each arm's best val_acc, P(B > A) [95% CI]
 (rliable, stratified bootstrap) and reproduced / not reproduced / cannot tell. Markdown table
 (docs/studies.md, "The 001 claims at CPU scale").
+
+``--resume`` with the same ``--out`` keeps the studies already there (the grid and every round
+of extra seeds) and adds rounds for the claims still undecided, within a new ``--budget-s`` for
+this invocation, the cost of a run estimated from the first invocation (``timing.json``).
 """
 
 from __future__ import annotations
@@ -57,6 +62,19 @@ settings = {{"task": "classification", "batch_size": 128, "epochs": {epochs}, "s
 '''
 
 
+#: ResNet-18 / CIFAR-10 for a GPU (``--job cifar10``): the example's network and data, without its
+#: settings' lr / weight decay (they would override every arm's), time budget and label smoothing.
+CIFAR_JOB = '''
+"""CIFAR-10, the CIFAR-style ResNet-18 of examples/cifar10_resnet18.py; the monitor is val_acc."""
+import sys
+sys.path.insert(0, {examples!r})
+from cifar10_resnet18 import data, model  # noqa: F401
+
+settings = {{"task": "classification", "batch_size": 128, "epochs": {epochs}, "seed": 0, "monitor": "val_acc",
+            "eval_batch_size": 2000}}
+'''
+
+
 def values_of(folder: Path) -> dict[str, list[float]]:
     doc = json.loads((folder / "study.json").read_text())
     out: dict[str, list[float]] = {}
@@ -87,24 +105,37 @@ def main() -> None:
     ap.add_argument("--budget-s", type=float, default=1300.0, help="top up undecided claims while time is left")
     ap.add_argument("--reps", type=int, default=2000)
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--job", choices=("mnist1d", "cifar10"), default="mnist1d",
+                    help="cifar10: ResNet-18 on CIFAR-10 (a GPU; DANFANG_CIFAR10 names the archive)")
+    ap.add_argument("--resume", action="store_true", help="keep the studies already in --out, add rounds")
     args = ap.parse_args()
     set_threads(1)
     start = time.perf_counter()
     out = args.out or Path(tempfile.mkdtemp(prefix="study001-"))
     out.mkdir(parents=True, exist_ok=True)
     job_path = out / "job_001.py"
-    job_path.write_text(JOB.format(width=args.width, epochs=args.epochs))
+    examples = str(Path(__file__).resolve().parent.parent / "examples")
+    job_path.write_text(JOB.format(width=args.width, epochs=args.epochs) if args.job == "mnist1d"
+                        else CIFAR_JOB.format(examples=examples, epochs=args.epochs))
     job = load_job(job_path)
-    study(job, grid="001", seeds=args.seeds, out=out / "001", reps=500)
+    timing = out / "timing.json"
+    if not (args.resume and (out / "001" / "study.json").exists()):
+        study(job, grid="001", seeds=args.seeds, out=out / "001", reps=500)
+        values = values_of(out / "001")
+        timing.write_text(json.dumps({"per_run_s": (time.perf_counter() - start) / (len(values) * args.seeds)}))
     values = values_of(out / "001")
-    print(f"grid 001: {len(values)} recipes x {args.seeds} seeds in {time.perf_counter() - start:.0f} s", flush=True)
-    judged = judge_all(values, args.reps)
+    per_run = json.loads(timing.read_text())["per_run_s"]
+    print(f"grid 001: {len(values)} recipes x {args.seeds} seeds, {per_run:.1f} s a run", flush=True)
     next_seed, round_no = args.seeds, 1
+    while args.resume and (out / f"extra{round_no}" / "study.json").exists():   # rounds of an earlier call
+        for name, vals in values_of(out / f"extra{round_no}").items():
+            values[name].extend(vals)
+        next_seed, round_no = next_seed + args.seeds, round_no + 1
+    judged = judge_all(values, args.reps)
     while True:
         todo = undecided({c: j[0] for c, j in judged.items()})
         arms = list(dict.fromkeys(n for c in todo for n in (c.a, c.b)))
         elapsed = time.perf_counter() - start
-        per_run = elapsed / (len(values) * args.seeds)
         if not arms or elapsed + per_run * len(arms) * args.seeds > args.budget_s:
             break
         job.settings["seed"] = next_seed
@@ -123,7 +154,7 @@ def main() -> None:
                      f"B `{claim.b}`", f"{b.iqm:.4f} [{b.iqm_ci[0]:.4f}, {b.iqm_ci[1]:.4f}] (n={b.n})",
                      f"{p:.2f} [{ci[0]:.2f}, {ci[1]:.2f}]", f"**{status}**" if status != CANNOT_TELL else status])
     wall = time.perf_counter() - start
-    print(f"\nbest val_acc, {args.epochs} epochs, width {args.width}; wall time {wall:.0f} s; folders in {out}\n")
+    print(f"\n{args.job}: best val_acc, {args.epochs} epochs, width {args.width}; wall time {wall:.0f} s; folders in {out}\n")
     print_table(["claim", "A", "IQM [95% CI]", "B", "IQM [95% CI]", "P(B > A) [95% CI]", "status"], rows)
     (out / "claims.json").write_text(json.dumps({
         "wall_s": wall, "epochs": args.epochs, "width": args.width, "values": values,
