@@ -73,7 +73,6 @@ def test_killed_study_resumes_without_redoing_finished_seeds(rl_job, tmp_path):
     proc.wait()
     finished = {p: p.stat().st_mtime_ns for p in (out / "seeds").rglob("seed*.json")}
     assert 2 <= len(finished) < 8 and not (out / "rl_study.json").exists()
-    assert not list(out.rglob(".*.tmp-*")) or True       # a temp file of a killed write is never read
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert all(p.stat().st_mtime_ns == t for p, t in finished.items())

@@ -31,8 +31,11 @@ def print_rl_table(job: Path, doc: dict[str, Any]) -> None:
         out.print(f"{mark}  {escape(c['verdict'])}", highlight=False)
     ratio = stats["steps_to_threshold"].get("ratio")
     if ratio is not None and ratio == ratio:
+        cost = stats["steps_to_threshold"]
         out.print(f"sample cost: randomised needs {ratio:.2f}× the timesteps of fixed to reach "
-                  f"{stats['steps_to_threshold']['threshold']:g}", highlight=False)
+                  f"{cost['threshold']:g} (IQM over the seeds that reached it: "
+                  f"{cost['reached']['randomised']}/{cost['of']['randomised']} randomised, "
+                  f"{cost['reached']['fixed']}/{cost['of']['fixed']} fixed)", highlight=False)
 
 
 @app.command("rl-study")

@@ -136,7 +136,8 @@ def render_rl_study(folder: Path) -> tuple[str, str]:
                        for c in stats["comparison"].values())
     ratio = stats["steps_to_threshold"].get("ratio")
     cost = (f"<p>Sample cost of randomisation: it needs {ratio:.2f}× the timesteps of the fixed arm to reach "
-            f"a return of {stats['steps_to_threshold']['threshold']:g} (IQM over the seeds that reached it).</p>"
+            f"a return of {stats['steps_to_threshold']['threshold']:g} (IQM over the seeds that reached it; "
+            f"the table gives each interval and how many reached it).</p>"
             if ratio is not None and math.isfinite(ratio) else "")
     n = len(doc["seeds"])
     intro = (f'<p class="muted">{escape(s["algorithm"])}, {s["timesteps"]} timesteps a run, {n} seeds an arm, '

@@ -40,6 +40,8 @@ def _run_all(tasks: list[dict[str, Any]], workers: int, done: Callable[[dict[str
             raise DanfangError(f"{result['arm']} seed {result['seed']}: {result['error']}")
         done(result)
 
+    if not tasks:
+        return
     if workers == 1 or len(tasks) == 1:
         for task in tasks:
             check(run_seed(task))
