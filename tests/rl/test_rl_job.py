@@ -64,3 +64,16 @@ def test_missing_dependency_says_what_to_install(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_sb3)
     with pytest.raises(UsageError, match=r"danfang\[rl\]"):
         rl_deps.sb3_module()
+
+
+def test_env_failing_mid_training_exits_2_naming_the_file(rl_job, tmp_path):
+    """The probes step once; an env that breaks on its 30th step fails inside SB3's learn()."""
+    job = rl_job({"    return e\n": "    steps = [0]\n    real = e.step\n"
+                  "    def step(a):\n        steps[0] += 1\n"
+                  "        if steps[0] > 30:\n            raise ValueError('simulator blew up')\n"
+                  "        return real(a)\n    e.step = step\n    return e\n"})
+    result = cli("rl-study", job, "--out", tmp_path / "out", "--workers", "1", "--quiet")
+    assert result.exit_code == 2, result.output
+    text = result.output.replace("\n", " ")
+    assert "simulator blew up" in text and "job.py" in text and "Traceback" not in text
+

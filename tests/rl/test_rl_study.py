@@ -59,6 +59,16 @@ def test_rerun_keeps_finished_seeds_and_trains_the_missing_one(rl_job, tmp_path)
     assert "training 4 seed(s)" in lines[0]
 
 
+def test_reward_scale_is_a_second_factor(rl_job, tmp_path):
+    from danfang.tools.rl_study import rl_study
+
+    doc = rl_study(rl_job({'"seeds": 2,': '"seeds": 2, "reward_scale": [0.5, 1.0],'}), out=tmp_path / "out",
+                   workers=1, reps=100)
+    assert len(doc["runs"]) == 8
+    assert set(doc["stats"]["final_values"]) == {"fixed r×0.5", "fixed r×1", "randomised r×0.5", "randomised r×1"}
+    assert "reward scale" in (tmp_path / "out" / "report.html").read_text()
+
+
 @pytest.mark.slow
 def test_killed_study_resumes_without_redoing_finished_seeds(rl_job, tmp_path):
     """A real SIGKILL of `danfang rl-study` with 2 workers, then the same command again."""

@@ -144,6 +144,13 @@ def run_seed(task: dict[str, Any]) -> dict[str, Any]:
         result = train_seed(job, task["arm"], task["scale"], task["seed"])
     except DanfangError as exc:
         return {"error": str(exc), **{k: task[k] for k in ("arm", "scale", "seed")}}
+    except Exception as exc:  # noqa: BLE001 - the user's env failed mid-training: say where, no traceback
+        from danfang.job import user_frame
+
+        return {"error": f"{task['path']}: training raised {type(exc).__name__}: {exc}"
+                         f"{user_frame(exc, Path(task['path']))}. The env's reset() or step() failed during "
+                         "training; fix it for every physics in PARAMS.",
+                **{k: task[k] for k in ("arm", "scale", "seed")}}
     result["fingerprint"] = task["fingerprint"]
     atomic_write_text(seed_path(Path(task["out"]), task["arm"], task["scale"], task["seed"]),
                       json.dumps(result, indent=1))
