@@ -9,8 +9,8 @@ from tests.rl.conftest import MISSING, cli
 pytestmark = pytest.mark.skipif(MISSING is not None, reason=f"RL extra missing: {MISSING}")
 
 FAULTS = {
-    "factory raises": ({'    e = gym.make("CartPole-v1", max_episode_steps=50)': '    raise RuntimeError("no simulator")'},
-                       "no simulator"),
+    "factory raises": ({'    e = gym.make("CartPole-v1", max_episode_steps=50)':
+                        '    raise RuntimeError("no simulator")'}, "no simulator"),
     "factory returns no env": ({"    return e\n": "    return 42\n"}, "failed to build the env at the nominal values"),
     "range lo > hi": ({'"length": (0.25, 0.75)': '"length": (0.75, 0.25)'}, "lo > hi"),
     "unknown held-out parameter": ({'"inside": {"length": (0.3, 0.7)}': '"inside": {"mass": (0.3, 0.7)}'},
@@ -22,7 +22,8 @@ FAULTS = {
                                             "must reach beyond it"),
     "nominal misses a parameter": ({'NOMINAL = {"length": 0.5, ': 'NOMINAL = {'}, "one value for each parameter"),
     "unknown settings key": ({'"seeds": 2,': '"sedes": 2,'}, "unknown key(s) ['sedes']"),
-    "factory fails at a range end": ({"    pole.length = params": '    assert params["gravity"] < 19\n    pole.length = params'},
+    "factory fails at a range end": ({"    pole.length = params":
+                                      '    assert params["gravity"] < 19\n    pole.length = params'},
                                      "failed to build the env at the HELD_OUT['outside'] gravity end"),
 }
 

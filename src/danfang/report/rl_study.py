@@ -140,12 +140,15 @@ def render_rl_study(folder: Path) -> tuple[str, str]:
             f"the table gives each interval and how many reached it).</p>"
             if ratio is not None and math.isfinite(ratio) else "")
     n = len(doc["seeds"])
+    several = len(s["reward_scale"]) > 1
+    scales = ", ".join(f"{v:g}" for v in s["reward_scale"])
     intro = (f'<p class="muted">{escape(s["algorithm"])}, {s["timesteps"]} timesteps a run, {n} seeds an arm, '
-             f'reward scale{"s" if len(s["reward_scale"]) > 1 else ""} {escape(", ".join(f"{v:g}" for v in s["reward_scale"]))} '
+             f'reward scale{"s" if several else ""} {escape(scales)} '
              f'(table: ×{stats["main_scale"]:g}). Returns of the deterministic policy, {s["eval_episodes"]} episodes '
              f'at each of {s["grid_points"]} values of each parameter (the others nominal); intervals are stratified '
              f'bootstrap 95% intervals over seeds ({escape(stats["returns"]["train"]["method"])}).</p>')
-    body = (f'<section class="card"><h2>Does randomisation generalise?</h2><p class="reason">{escape(stats["verdict"])}</p>'
+    body = (f'<section class="card"><h2>Does randomisation generalise?</h2>'
+            f'<p class="reason">{escape(stats["verdict"])}</p>'
             f'<ul style="list-style:none;padding:0;line-height:2">{verdicts}</ul>{cost}{intro}{table}</section>'
             '<div class="grid">'
             f'<figure class="card"><h3>Learning curves</h3><p class="caption">Return on the nominal physics; line: '
@@ -155,7 +158,7 @@ def render_rl_study(folder: Path) -> tuple[str, str]:
             f'others nominal (dotted line); grey: the training range of the randomised arm.</p>'
             f'{png_img(evaluation_grid(doc), "return per held-out parameter value per arm")}</figure>'
             f'<figure class="card"><h3>Seed sensitivity</h3><p class="caption">Final return on the nominal physics '
-            f'of every seed{" and reward scale" if len(s["reward_scale"]) > 1 else ""}: how far luck alone moves the number.</p>'
+            f'of every seed{" and reward scale" if several else ""}: how far luck alone moves the number.</p>'
             f'{final_spread(doc)}</figure>'
             + (f'<figure class="card"><h3>P(randomised &gt; fixed)</h3><p class="caption">On each held-out set, with '
                f'its 95% interval; green: decided.</p>{improvement(_improvement_pairs(doc))}</figure>'
