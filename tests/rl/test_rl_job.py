@@ -21,6 +21,8 @@ FAULTS = {
     "outside range inside training range": ({'"outside": {"length": (0.05, 0.2)': '"outside": {"length": (0.3, 0.4)'},
                                             "must reach beyond it"),
     "nominal misses a parameter": ({'NOMINAL = {"length": 0.5, ': 'NOMINAL = {'}, "one value for each parameter"),
+    "unknown hyperparameter": ({'"n_epochs": 1}': '"n_epochs": 1, "nonsense": 3}'},
+                               "unexpected keyword argument 'nonsense'"),
     "unknown settings key": ({'"seeds": 2,': '"sedes": 2,'}, "unknown key(s) ['sedes']"),
     "factory fails at a range end": ({"    pole.length = params":
                                       '    assert params["gravity"] < 19\n    pole.length = params'},
