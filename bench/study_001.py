@@ -1,6 +1,6 @@
 """The 001 optimizer x schedule claims at CPU scale: which reproduce, with intervals.
 
-    python bench/study_001.py [--seeds 5] [--epochs 15] [--width 16] [--budget-s 1300] [--reps 2000] [--out DIR]
+    python bench/study_001.py [--seeds 5] [--epochs 10] [--width 16] [--budget-s 1300] [--reps 2000] [--out DIR]
                               [--resume]
 
 Runs ``danfang study`` with the ``001`` grid (13 recipes, src/danfang/recipes/study_001.py) on
@@ -100,7 +100,7 @@ def judge_all(values: dict[str, list[float]], reps: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=5)
-    ap.add_argument("--epochs", type=int, default=15)
+    ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--width", type=int, default=16)
     ap.add_argument("--budget-s", type=float, default=1300.0, help="top up undecided claims while time is left")
     ap.add_argument("--reps", type=int, default=2000)
@@ -154,7 +154,8 @@ def main() -> None:
                      f"B `{claim.b}`", f"{b.iqm:.4f} [{b.iqm_ci[0]:.4f}, {b.iqm_ci[1]:.4f}] (n={b.n})",
                      f"{p:.2f} [{ci[0]:.2f}, {ci[1]:.2f}]", f"**{status}**" if status != CANNOT_TELL else status])
     wall = time.perf_counter() - start
-    print(f"\n{args.job}: best val_acc, {args.epochs} epochs, width {args.width}; wall time {wall:.0f} s; folders in {out}\n")
+    print(f"\n{args.job}: best val_acc, {args.epochs} epochs, width {args.width}; wall time {wall:.0f} s; "
+          f"folders in {out}\n")
     print_table(["claim", "A", "IQM [95% CI]", "B", "IQM [95% CI]", "P(B > A) [95% CI]", "status"], rows)
     (out / "claims.json").write_text(json.dumps({
         "wall_s": wall, "epochs": args.epochs, "width": args.width, "values": values,

@@ -48,7 +48,8 @@ def test_narrowing_spans_the_best_trials_inside_the_wide_range():
 def test_narrowing_at_the_edge_is_clipped_to_the_wide_range():
     trials = [finished_trial(0, 0.1, 1.0, 1e-6), finished_trial(1, 0.2, 0.8, 2e-6), finished_trial(2, 3.0, 1e-5, 0.1)]
     stage2 = c2f.narrow(trials, c2f.WIDE, maximize=False)
-    assert stage2["ranges"]["lr"][1] == pytest.approx(1.0) and stage2["ranges"]["weight_decay"][0] == pytest.approx(1e-6)
+    assert stage2["ranges"]["lr"][1] == pytest.approx(1.0)
+    assert stage2["ranges"]["weight_decay"][0] == pytest.approx(1e-6)
     with pytest.raises(ValueError, match="at least 2"):
         c2f.narrow(trials[:1], c2f.WIDE, maximize=False)
 
