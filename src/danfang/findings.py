@@ -53,6 +53,8 @@ CODES: dict[str, tuple[str, str]] = {
     "noisy_validation": ("curves", "the best validation score is a lone spike"),
     "still_improving": ("curves", "stopped while the validation metric was still improving"),
     "shortened_run": ("curves", "the curves come from a run doctor --budget cut to a subset of the data"),
+    "no_optimizer_step": ("training", "epochs ran but no optimizer step was taken (the model never changed)"),
+    "loss_diverged": ("training", "the training loss blew up while staying finite"),
     "grad_not_cleared": ("loop", "gradients accumulate across optimizer steps (no zero_grad)"),
     "step_changes_nothing": ("loop", "the optimizer steps but no parameter it holds can change"),
     "optimizer_not_holding_model": ("loop", "the model that trains is not (all) held by the optimizer"),

@@ -68,7 +68,12 @@ class CheckpointWriter:
     def due(self, now: float) -> bool:
         if self.last_at is None:
             return True
-        return now - self.last_at >= min(self.max_interval_s, self.share_inverse * self.cost_s)
+        if min(self.max_interval_s, self.share_inverse) <= 0:
+            return True   # every epoch
+        if self._thread is not None and self._thread.is_alive():
+            return False  # the last one is still being written: its cost is not known yet
+        cost = max(self.cost_s, self._snapshot_s)
+        return now - self.last_at >= min(self.max_interval_s, self.share_inverse * cost)
 
     def submit(self, ckpt: dict[str, Any] | None, path: Path, json_path: Path | None = None,
                json_text: str = "", now: float | None = None) -> None:

@@ -98,17 +98,12 @@ def _non_finite_epoch(history: list[dict[str, Any]]) -> int | None:
 
 def after_run_findings(job: Any, state: State, epochs_trained: int) -> list[Finding]:
     """The error findings a finished loop earns: no step taken, a NaN loss, a blow-up."""
-    found: list[Finding] = []
-    if epochs_trained and state.optimizer_steps == 0:
-        guarded = any(r.get("action") == "nan_guard" for r in state.repairs)
-        why = ("the NaN guard skipped every step: the gradients were NaN/Inf from the first batch"
-               if guarded else "every step was skipped by a callback (state.skip_step)")
-        found.append(Finding(
-            "no_optimizer_step", "error",
-            f"No optimizer step was taken in {epochs_trained} epoch(s): {why}. The model never changed.",
-            "Find why the steps are skipped: non-finite gradients come from a NaN loss (see loss_nan); "
-            "a callback that sets state.skip_step must let healthy steps through.",
-            phase="training", evidence={"epochs": epochs_trained, "optimizer_steps": 0}))
+    from danfang.checks.training._finished_run import FinishedRun
+    from danfang.checks.training.loss_diverged import LossDiverged
+    from danfang.checks.training.no_optimizer_step import NoOptimizerStep
+
+    run = FinishedRun(state, epochs_trained, job)
+    found: list[Finding] = NoOptimizerStep().run(run)
     bad_epoch = _non_finite_epoch(state.history)
     if bad_epoch is not None:
         source = nan_source(job, state.loss_fn, int(state.settings["seed"]), state.device)
@@ -120,13 +115,5 @@ def after_run_findings(job: Any, state: State, epochs_trained: int) -> list[Find
                 phase="training", where=source, epoch=bad_epoch,
                 evidence={"source": source or "updates", "optimizer_steps": state.optimizer_steps}))
     elif state.history and not any(f.severity == "error" for f in [*state.findings, *found]):
-        from danfang.checks.curves import explain
-
-        d = explain(state.history, state.settings)
-        if d.verdict == "diverged":
-            found.append(Finding(
-                "loss_diverged", "error", d.reason,
-                "Lower the learning rate (x0.1; `danfang lr-find` suggests one) or clip the gradient "
-                "norm at 1-5; `danfang fit --repair` rolls back and lowers it for you.",
-                phase="training", evidence={"train_loss": [r["train_loss"] for r in state.history]}))
+        found += LossDiverged().run(run)
     return found
