@@ -113,3 +113,20 @@ def test_parameterless_transforms_are_not_models():
         torch.nn.Identity()(torch.randn(3))
         torch.nn.Linear(2, 2)(torch.randn(1, 2))
     assert [m.name for m in obs.record.models.values()] == ["Linear"]
+
+
+def test_the_loss_curve_stays_bounded_in_memory_on_long_runs():
+    import torch
+
+    from danfang.loop import LoopObserver
+
+    model = torch.nn.Linear(4, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    with LoopObserver(training_checks=False) as obs:
+        for _ in range(700):
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(model(torch.randn(8, 4)).squeeze(1), torch.randn(8)).backward()
+            opt.step()
+        assert len(obs._curve_pending) < 256
+    s = obs.summary()
+    assert s["loss_curve_steps"][-1] == 700 and len(s["loss_curve"]) <= 1000

@@ -97,6 +97,7 @@ class LoopObserver:
         self._curve_pending: list[torch.Tensor] = []
         self._curve: list[tuple[int, float]] = []
         self._curve_stride = 1
+        self._curve_count = 0                 # losses pushed to the curve so far
         self._primary: _Opt | None = None
         self.epoch = 0
         # the loss window (danfang.loop.window): sampled steps and evaluation-pass starts
@@ -386,7 +387,7 @@ class LoopObserver:
             loss = self._backward_loss
         self._backward_loss = None
         if loss is not None:
-            self._curve_pending.append(loss)
+            self._push_curve(loss)
         if self._train_window:
             self._win_backwards, self._win_ratios, self._win_summed = 0, [], False
             self._train_window = False
@@ -396,6 +397,8 @@ class LoopObserver:
     def _close_step_window(self, opt: _Opt) -> None:
         step = self.record.steps - 1
         calls = [s for s in self.record.samples[-32:] if s.step == step]
+        if len({s.tgt_min for s in calls if s.tgt_distinct == 1}) >= 2:
+            self.record.adversarial_steps += 1
         self.record.windows.append(StepWindow(
             opt.seen.name, opt.seen.name in _ADAPTIVE, self._win_backwards, self._win_ratios, self._win_summed,
             same_loss=len({(s.kind, s.target_shape) for s in calls}) <= 1,
@@ -524,7 +527,7 @@ class LoopObserver:
         if opt is self._primary or self._primary is None:
             watch = self.also_training_checks
             if loss is not None:
-                self._curve_pending.append(loss)
+                self._push_curve(loss)
                 if watch is not None:
                     watch.add_loss(loss)
             if watch is not None and opt is self._primary:
@@ -545,11 +548,13 @@ class LoopObserver:
 
     def objective_need_not_fall(self) -> bool:
         """Whether the loop's loss need not fall, so its progress is not judged (task ``other``):
-        several optimizers stepping different models (a GAN), or an objective written by hand
-        (a policy gradient's ``-log_prob * return``) with no loss function behind its backward."""
+        several optimizers stepping different models (a GAN), one step scoring constant "real"
+        and "fake" targets (a GAN in one model, a gradient-reversal game), or an objective written
+        by hand (a policy gradient's ``-log_prob * return``) with no loss function behind it."""
         rec = self.record
         busy = {o.model for o in rec.optimizers.values() if o.steps >= 3}
-        return len(busy) >= 2 or (rec.unmatched_backwards > 0 and rec.matched_backwards == 0)
+        return len(busy) >= 2 or rec.adversarial_steps > 0 or \
+            (rec.unmatched_backwards > 0 and rec.matched_backwards == 0)
 
     # ---- judging and reporting ------------------------------------------------------------
     def _judge(self) -> None:
@@ -577,11 +582,17 @@ class LoopObserver:
         if all((g.code, g.where) != (f.code, f.where) for g in self._findings):
             self._findings.append(f)
 
+    def _push_curve(self, loss: torch.Tensor) -> None:
+        self._curve_pending.append(loss)
+        self._curve_count += 1
+        if len(self._curve_pending) >= 256:
+            self._read_curve()  # one read-back per 256 steps keeps memory bounded
+
     def _read_curve(self) -> None:
         """The per-step training losses so far (read back at the end or on summary)."""
         if not self._curve_pending:
             return
-        start = self.record.steps - len(self._curve_pending) + 1
+        start = self._curve_count - len(self._curve_pending) + 1
         values = torch.stack([t.float().reshape(()).cpu() for t in self._curve_pending]).tolist()
         self._curve_pending = []
         for i, v in enumerate(values):

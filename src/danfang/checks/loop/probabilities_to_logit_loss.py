@@ -41,7 +41,9 @@ class ProbabilitiesToLogitLoss(LoopCheck):
                 "The model ends in a softmax before CrossEntropyLoss: return the raw logits from the model "
                 "and apply softmax only when you need probabilities for prediction.",
                 where=s.kind, step=s.step, sampled_steps=len(ce), input_shape=list(s.input_shape)))
-        bce = training_samples(record, ("binary_cross_entropy_with_logits",), min_numel=16)
+        # constant targets (a GAN's "real" batch) say nothing about what the scores are
+        bce = [s for s in training_samples(record, ("binary_cross_entropy_with_logits",), min_numel=16)
+               if s.tgt_distinct >= 2]
         if len(bce) >= self.min_samples and all(0.0 <= s.in_min and s.in_max <= 1.0 for s in bce):
             s = bce[-1]
             out.append(self.found(
