@@ -186,9 +186,12 @@ def tune(job_path: str | Path, *, trials: int, out: str | Path, storage: str | N
                 run_stage(plan.stage1_target, 1, plan.ranges(1))
             if ledger(study, plan.stage1_target, first_number).done:
                 try:
-                    run_stage(trials, 2, c2f.record_stage2(study, plan))
+                    fine = c2f.record_stage2(study, plan)
                 except ValueError as exc:
                     narrow_problem = f"Stage 2 did not start: {exc}."
+                else:
+                    if not ledger(study, trials, first_number).done:
+                        run_stage(trials, 2, fine)
         state = ledger(study, trials, first_number)
     except SQLAlchemyError as exc:
         raise TuneIncomplete(f"the storage {shown_url(url)} stopped answering ({type(exc).__name__}: "
