@@ -130,3 +130,11 @@ def test_the_loss_curve_stays_bounded_in_memory_on_long_runs():
         assert len(obs._curve_pending) < 256
     s = obs.summary()
     assert s["loss_curve_steps"][-1] == 700 and len(s["loss_curve"]) <= 1000
+
+
+@pytest.mark.parametrize("ratio,plain", [(1.0, True), (0.25, True), (1 / 3, True), (65536.0, True),
+                                         (1.0 + 1e-4, True), (1.6, False), (0.7, False), (12.3, False)])
+def test_a_backward_of_the_loss_calls_alone_is_told_from_one_with_hand_written_terms(ratio, plain):
+    from danfang.loop.observer import _plain_ratio
+
+    assert _plain_ratio(ratio) == plain

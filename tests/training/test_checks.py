@@ -140,3 +140,23 @@ def test_vanishing_skips_a_row_sparse_embedding_table():
 
     assert "vanishing_gradients" not in codes(lm_history(0.3))   # healthy: only the table is sparse
     assert "vanishing_gradients" in codes(lm_history(1e-7))      # planted: the first Linear starves
+
+
+def test_rl_objective_a_growing_gradient_with_a_rising_loss_is_not_an_explosion():
+    """An actor-critic's loss is a sum over episodes that lengthen as it learns: loss and
+    gradient norm both grow ~50x while the updates stay normal (pytorch/examples actor_critic)."""
+    series = {**HEALTHY, "grad_norm": lambda i: {n: 3.0 * 2 ** i for n in NAMES}, "loss": lambda i: 10.0 + 5 * i}
+    supervised = history(10, **series)
+    assert "exploding_gradients" in codes(supervised)
+    rl = history(10, **series)
+    rl.task = "other"
+    assert "exploding_gradients" not in codes(rl)
+
+
+def test_dead_units_of_an_rl_policy_are_info():
+    from danfang.checks.training.dying_relu import DyingRelu
+
+    h = history(5, **{**HEALTHY, **PLANTED["dying_relu"]})
+    assert [f.severity for f in DyingRelu().run(h)] == ["warning"]
+    h.task = "other"
+    assert [f.severity for f in DyingRelu().run(h)] == ["info"]

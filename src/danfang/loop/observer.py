@@ -68,6 +68,17 @@ class _Opt:
         self.forwards = 0                        # training forwards of its model since its last step
 
 
+def _plain_ratio(ratio: float) -> bool:
+    """Whether a backward'd value is the loss calls' sum itself, divided by a whole number (an
+    accumulation's 1/k) or multiplied by a power of two (AMP's loss scale), rather than the
+    loss calls plus terms written by hand."""
+    if not math.isfinite(ratio) or ratio <= 0:
+        return False
+    if ratio <= 1.02:
+        return abs(ratio * round(1 / ratio) - 1) < 0.02
+    return abs(math.log2(ratio) - round(math.log2(ratio))) < 0.01
+
+
 class LoopObserver:
     """Watch every model, optimizer and loss module of the running process (or only ``model``
     and ``optimizer`` when given) and run the loop checks on what it sees."""
@@ -345,8 +356,6 @@ class LoopObserver:
         if not self._train_window or self._in_step:
             return
         self._win_backwards += 1
-        if self._since_backward_n:
-            self.record.matched_backwards += 1
         if isinstance(tensor, torch.Tensor) and tensor.numel() == 1 and self._step_loss is None \
                 and not self._since_backward_n:
             self._step_loss = tensor.detach()  # a loss written by hand: its backward is the curve point
@@ -355,6 +364,10 @@ class LoopObserver:
             if total and math.isfinite(total):
                 ratio = float(tensor.detach()) / total
                 self._win_ratios.append(ratio)
+                if _plain_ratio(ratio):
+                    self.record.matched_backwards += 1
+                else:
+                    self.record.mixed_backwards += 1
                 if math.isfinite(ratio) and ratio > 0:
                     self._backward_scale = ratio
         elif isinstance(tensor, torch.Tensor) and tensor.numel() == 1:
@@ -550,11 +563,13 @@ class LoopObserver:
         """Whether the loop's loss need not fall, so its progress is not judged (task ``other``):
         several optimizers stepping different models (a GAN), one step scoring constant "real"
         and "fake" targets (a GAN in one model, a gradient-reversal game), or an objective written
-        by hand (a policy gradient's ``-log_prob * return``) with no loss function behind it."""
+        by hand (a policy gradient's ``-log_prob * return``) with no loss function behind it, or
+        with hand-written terms added to the loss calls (an actor-critic's policy term plus its
+        critic's ``smooth_l1_loss``) on most sampled steps."""
         rec = self.record
         busy = {o.model for o in rec.optimizers.values() if o.steps >= 3}
         return len(busy) >= 2 or rec.adversarial_steps > 0 or \
-            (rec.unmatched_backwards > 0 and rec.matched_backwards == 0)
+            rec.unmatched_backwards + rec.mixed_backwards > rec.matched_backwards
 
     # ---- judging and reporting ------------------------------------------------------------
     def _judge(self) -> None:

@@ -81,6 +81,7 @@ class LoopRecord:
     windows: list[StepWindow] = field(default_factory=list)
     matched_backwards: int = 0     # sampled backward() calls of a loss function's result
     unmatched_backwards: int = 0   # sampled backward() calls with no loss function behind them
+    mixed_backwards: int = 0       # sampled backward() calls of loss calls plus hand-written terms
     adversarial_steps: int = 0     # sampled steps whose loss calls had constant targets of two values (real 1 / fake 0)
     update_ratio: float | None = None  # median update/weight ratio at the training checks' latest probe
 

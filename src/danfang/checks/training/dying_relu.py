@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from danfang.checks.training._base import SustainedFractionCheck
+from danfang.checks.training._history import ProbeHistory
+from danfang.findings import Finding
+from danfang.task import expects_falling_loss
 
 
 class DyingRelu(SustainedFractionCheck):
@@ -21,6 +26,10 @@ class DyingRelu(SustainedFractionCheck):
 
     Fix: lower the learning rate, re-initialise (Kaiming, zero bias), use LeakyReLU/GELU, or
     put a normalisation layer before the ReLU.
+
+    For an objective that need not fall (task ``other``: RL, GANs) the finding is info: whether
+    the live units still suffice shows in the run's own metric, not in the loss (a public
+    actor-critic solves CartPole with 80% of its units dead).
     """
 
     code = "dying_relu"
@@ -30,3 +39,12 @@ class DyingRelu(SustainedFractionCheck):
     what = "ReLU units never active"
     fix = ("Lower the learning rate, re-initialise the layer before it (Kaiming, zero bias), "
            "switch to LeakyReLU/GELU, or add BatchNorm/LayerNorm before the ReLU.")
+
+    def run(self, history: ProbeHistory) -> list[Finding]:
+        found = super().run(history)
+        task = getattr(history, "task", None)
+        if task is None or expects_falling_loss(task):
+            return found
+        return [replace(f, severity="info", message=f.message + f" Judged as info for the '{task}' task: "
+                        "whether the live units suffice shows in the run's own metric (return, sample quality).")
+                for f in found]

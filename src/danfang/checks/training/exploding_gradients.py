@@ -7,13 +7,15 @@ import math
 from danfang.checks.training._base import TrainingCheck
 from danfang.checks.training._history import ProbeHistory
 from danfang.findings import Finding
+from danfang.task import expects_falling_loss
 
 
 class ExplodingGradients(TrainingCheck):
     """Symptom: the global gradient norm is non-finite, or has grown ``growth`` times (two
     orders of magnitude) above its value at the first probe steps *and* that growth hurts:
     the updates it causes are large (median ‖Δw‖/‖w‖ above ``big_update``, 10x CS231n's
-    ~1e-3) or the loss is back above where it started. A converged model whose tiny
+    ~1e-3) or the loss is back above where it started (not for task ``other``, whose loss
+    may rise when healthy: an actor-critic's episode sums grow as it learns). A converged model whose tiny
     gradients wobble (1e-5 -> 1e-2) is not exploding.
 
     Evidence: the global norm √Σ‖∇w‖² per probe step, and the tensor with the largest norm.
@@ -56,5 +58,7 @@ class ExplodingGradients(TrainingCheck):
         ratio = history.median_weight_ratio(history.latest)
         first = history.losses(history.first)
         latest = history.losses([history.latest])
-        loss_back_up = bool(first and latest and latest[0] > first[0])
+        task = getattr(history, "task", None)
+        judged = task is None or expects_falling_loss(task)  # an RL/GAN loss may rise when healthy
+        loss_back_up = judged and bool(first and latest and latest[0] > first[0])
         return (ratio is not None and ratio > self.big_update) or loss_back_up
