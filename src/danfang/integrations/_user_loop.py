@@ -36,6 +36,27 @@ def _merge(*groups: list[Finding]) -> list[Finding]:
     return out
 
 
+class LoopFindingsView:
+    """What a callback built on a :class:`UserLoopWatch` (its ``loop``, None before training
+    starts) shows: ``findings``, ``series`` and a plain-text ``report()``."""
+
+    loop: "UserLoopWatch | None" = None
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self.loop.findings if self.loop else []
+
+    @property
+    def series(self) -> dict:
+        return self.loop.watch.series.doc if self.loop else {}
+
+    def report(self) -> str:
+        if not self.findings:
+            return "danfang: no training problems found."
+        return "\n".join(f"- {f.severity} {f.code}" + (f" [{f.where}]" if f.where else "") +
+                         f" at step {f.step}: {f.message}\n  fix: {f.fix}" for f in self.findings)
+
+
 class UserLoopWatch:
     """Watch ``model`` (stepped by ``optimizer``, or by any optimizer when None) in a loop
     danfang does not drive.

@@ -24,7 +24,7 @@ import torch
 
 from danfang.checks.training._base import TrainingCheck
 from danfang.findings import Finding
-from danfang.integrations._user_loop import UserLoopWatch
+from danfang.integrations._user_loop import LoopFindingsView, UserLoopWatch
 from danfang.probes.probe_set import DEFAULT_CADENCE
 
 try:
@@ -39,7 +39,7 @@ def _output_loss(output: Any) -> torch.Tensor | None:
     return loss if isinstance(loss, torch.Tensor) and loss.numel() == 1 else None
 
 
-class DanfangTrainerCallback(_TrainerCallback):
+class DanfangTrainerCallback(LoopFindingsView, _TrainerCallback):
     """Probes every ``cadence`` optimizer steps and runs danfang's training checks, and the
     loop checks throughout (``loop_checks=False`` leaves them out); findings collect in
     :attr:`findings` and, with ``verbose``, are printed once each as they appear."""
@@ -93,17 +93,3 @@ class DanfangTrainerCallback(_TrainerCallback):
         if self.verbose and self.loop is not None:
             for f in self.loop.new_findings():
                 print(f"danfang: {f.severity} {f.code}" + (f" [{f.where}]" if f.where else "") + f": {f.message}")
-
-    @property
-    def findings(self) -> list[Finding]:
-        return self.loop.findings if self.loop else []
-
-    @property
-    def series(self) -> dict[str, Any]:
-        return self.loop.watch.series.doc if self.loop else {}
-
-    def report(self) -> str:
-        if not self.findings:
-            return "danfang: no training problems found."
-        return "\n".join(f"- {f.severity} {f.code}" + (f" [{f.where}]" if f.where else "") +
-                         f" at step {f.step}: {f.message}\n  fix: {f.fix}" for f in self.findings)

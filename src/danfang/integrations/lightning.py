@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 from danfang.checks.training._base import TrainingCheck
 from danfang.findings import Finding
-from danfang.integrations._user_loop import UserLoopWatch
+from danfang.integrations._user_loop import LoopFindingsView, UserLoopWatch
 from danfang.probes.probe_set import DEFAULT_CADENCE
 
 try:
@@ -36,7 +36,7 @@ def _lr(optimizers: list) -> float:
     return float(lr) if isinstance(lr, (int, float)) else float("nan")
 
 
-class DanfangCallback(_LightningCallback):
+class DanfangCallback(LoopFindingsView, _LightningCallback):
     """Probes every ``cadence`` training batches and runs danfang's training checks, and the
     loop checks throughout (``loop_checks=False`` leaves them out); findings collect in
     :attr:`findings` and, with ``verbose``, are printed once each as they appear."""
@@ -81,17 +81,3 @@ class DanfangCallback(_LightningCallback):
     def on_exception(self, trainer: Any, pl_module: Any, exception: BaseException) -> None:
         if self.loop is not None:
             self.loop.close()
-
-    @property
-    def findings(self) -> list[Finding]:
-        return self.loop.findings if self.loop else []
-
-    @property
-    def series(self) -> dict[str, Any]:
-        return self.loop.watch.series.doc if self.loop else {}
-
-    def report(self) -> str:
-        if not self.findings:
-            return "danfang: no training problems found."
-        return "\n".join(f"- {f.severity} {f.code}" + (f" [{f.where}]" if f.where else "") +
-                         f" at step {f.step}: {f.message}" for f in self.findings)
