@@ -23,7 +23,6 @@ from typing import Any, Iterable
 import torch
 
 from danfang.checks.training._base import TrainingCheck
-from danfang.findings import Finding
 from danfang.integrations._user_loop import LoopFindingsView, UserLoopWatch
 from danfang.probes.probe_set import DEFAULT_CADENCE
 

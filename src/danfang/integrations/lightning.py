@@ -20,7 +20,6 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from danfang.checks.training._base import TrainingCheck
-from danfang.findings import Finding
 from danfang.integrations._user_loop import LoopFindingsView, UserLoopWatch
 from danfang.probes.probe_set import DEFAULT_CADENCE
 
