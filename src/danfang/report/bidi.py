@@ -16,5 +16,5 @@ _TABLE = {ord(c): f"[U+{ord(c):04X}]" for c in BIDI_CONTROLS}
 
 
 def show_bidi(text: str) -> str:
-    """``text`` with every bidi control replaced by a visible ``[U+XXXX]``."""
+    """``text`` with every bidi control replaced by its visible code point, e.g. ``[U+202E]``."""
     return text.translate(_TABLE)
