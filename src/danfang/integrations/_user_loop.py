@@ -37,10 +37,22 @@ def _merge(*groups: list[Finding]) -> list[Finding]:
 
 
 class LoopFindingsView:
-    """What a callback built on a :class:`UserLoopWatch` (its ``loop``, None before training
-    starts) shows: ``findings``, ``series`` and a plain-text ``report()``."""
+    """The part the Lightning and Hugging Face callbacks share: their options, and what a
+    callback built on a :class:`UserLoopWatch` (its ``loop``, None before training starts)
+    shows: ``findings``, ``series``, a plain-text ``report()``, new findings printed once."""
 
     loop: "UserLoopWatch | None" = None
+
+    def __init__(self, cadence: int, checks: Iterable[TrainingCheck] | None, verbose: bool,
+                 loop_checks: bool) -> None:
+        self.cadence, self.verbose, self.loop_checks = cadence, verbose, loop_checks
+        self.checks = None if checks is None else list(checks)
+        self.loop = None
+
+    def _print_new(self) -> None:
+        if self.verbose and self.loop is not None:
+            for f in self.loop.new_findings():
+                print(f"danfang: {f.severity} {f.code}" + (f" [{f.where}]" if f.where else "") + f": {f.message}")
 
     @property
     def findings(self) -> list[Finding]:

@@ -45,9 +45,7 @@ class DanfangTrainerCallback(LoopFindingsView, _TrainerCallback):
 
     def __init__(self, cadence: int = DEFAULT_CADENCE, checks: Iterable[TrainingCheck] | None = None,
                  verbose: bool = True, loop_checks: bool = True) -> None:
-        self.cadence, self.verbose, self.loop_checks = cadence, verbose, loop_checks
-        self.checks = None if checks is None else list(checks)
-        self.loop: UserLoopWatch | None = None
+        LoopFindingsView.__init__(self, cadence, checks, verbose, loop_checks)
         self._loss_hook = None
 
     def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
@@ -87,8 +85,3 @@ class DanfangTrainerCallback(LoopFindingsView, _TrainerCallback):
             self._loss_hook = None
         if self.loop is not None:
             self.loop.close()
-
-    def _print_new(self) -> None:
-        if self.verbose and self.loop is not None:
-            for f in self.loop.new_findings():
-                print(f"danfang: {f.severity} {f.code}" + (f" [{f.where}]" if f.where else "") + f": {f.message}")

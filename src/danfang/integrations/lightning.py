@@ -42,9 +42,7 @@ class DanfangCallback(LoopFindingsView, _LightningCallback):
 
     def __init__(self, cadence: int = DEFAULT_CADENCE, checks: Iterable[TrainingCheck] | None = None,
                  verbose: bool = True, loop_checks: bool = True) -> None:
-        self.cadence, self.verbose, self.loop_checks = cadence, verbose, loop_checks
-        self.checks = None if checks is None else list(checks)
-        self.loop: UserLoopWatch | None = None
+        LoopFindingsView.__init__(self, cadence, checks, verbose, loop_checks)
 
     def on_fit_start(self, trainer: Any, pl_module: Any) -> None:
         total = trainer.estimated_stepping_batches
@@ -67,10 +65,6 @@ class DanfangCallback(LoopFindingsView, _LightningCallback):
         if self.loop.after_step(trainer.current_epoch, _lr(trainer.optimizers)):
             self._print_new()
 
-    def _print_new(self) -> None:
-        if self.verbose:
-            for f in self.loop.new_findings():
-                print(f"danfang: {f.severity} {f.code}" + (f" [{f.where}]" if f.where else "") + f": {f.message}")
 
     def on_fit_end(self, trainer: Any, pl_module: Any) -> None:
         if self.loop is not None:
